@@ -1,0 +1,38 @@
+// Builds dist/colony.cjs: one esbuild bundle of src/main.ts, with koffi's native files copied beside it
+// (dist/koffi/<triplet>/koffi.node), where src/libc.ts looks for them.
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const dist = join(root, 'dist');
+
+rmSync(join(dist, 'koffi'), { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'src/main.ts')],
+  outfile: join(dist, 'colony.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  external: ['koffi'],
+  define: { COLONY_BUNDLE: 'true', COLONY_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__colony_import_meta_url' },
+  banner: { js: "const __colony_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// koffi's prebuilt native modules for this architecture (glibc and musl).
+const require = createRequire(import.meta.url);
+const koffiPkg = dirname(require.resolve(`@koromix/koffi-linux-${process.arch}/package.json`));
+for (const triplet of [`linux_${process.arch}`, `musl_${process.arch}`]) {
+  const from = join(koffiPkg, triplet, 'koffi.node');
+  if (!existsSync(from)) continue;
+  mkdirSync(join(dist, 'koffi', triplet), { recursive: true });
+  cpSync(from, join(dist, 'koffi', triplet, 'koffi.node'));
+}
+console.log(`built ${join(dist, 'colony.cjs')} (colony ${pkg.version})`);

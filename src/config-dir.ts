@@ -1,0 +1,159 @@
+// The config directory: one descriptor file per process (NColony's layout). Turns what is in it
+// into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
+// A bad file is reported once (per distinct content) and never disturbs the other names nor a
+// running process: the last good definition of a name stays in force until the file is fixed or removed.
+import { watch, type FSWatcher } from 'chokidar';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { processName, skipReason } from './descriptor/name.ts';
+import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './descriptor/parse.ts';
+import { describeError } from './errors.ts';
+import type { Log } from './log/logger.ts';
+
+export type Apply = (name: string, descriptor: Descriptor | null) => void;
+
+// Reads a whole file, refusing one over `limit` bytes without reading it.
+export function readLimited(path: string, limit = MAX_FILE_BYTES): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+    if (st.size > limit) throw Object.assign(new Error(`file is ${st.size} bytes, over the ${limit}-byte limit`), { code: 'EFBIG' });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.max(4096, st.size + 1));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw Object.assign(new Error(`file grew over the ${limit}-byte limit`), { code: 'EFBIG' });
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string } | { kind: 'error'; file: string; error: string };
+
+export class ConfigDir {
+  private readonly dir: string;
+  private readonly apply: Apply;
+  private readonly log: Log;
+  private readonly frequencyMs: number;
+  // Last outcome per name: the good definition applied, and the last error reported (to report each once).
+  private readonly applied = new Map<string, string>();
+  private readonly reported = new Map<string, string>();
+  private watcher: FSWatcher | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private missingReported = false;
+
+  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number) {
+    this.dir = dir;
+    this.apply = apply;
+    this.log = log;
+    this.frequencyMs = frequencyMs;
+  }
+
+  // Scans once, then follows changes.
+  start(): void {
+    this.rescan();
+    this.watcher = watch(this.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
+    const onFile = (path: string): void => {
+      const file = basename(path);
+      if (path !== join(this.dir, file) || skipReason(file)) return;
+      this.reload(processName(file));
+    };
+    this.watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
+    this.watcher.on('addDir', (path) => {
+      if (path === this.dir) this.rescan();
+    });
+    this.watcher.on('unlinkDir', (path) => {
+      if (path === this.dir) this.rescan();
+    });
+    this.watcher.on('error', (err) => this.log.error('watching the config directory failed; the periodic rescan goes on', { dir: this.dir, error: describeError(err) }));
+    if (this.frequencyMs > 0) {
+      this.rescanTimer = setInterval(() => this.rescan(), this.frequencyMs);
+      this.rescanTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    await this.watcher?.close();
+  }
+
+  // Every name in the directory, and every name applied before, looked at afresh.
+  rescan(): void {
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.dir);
+      this.missingReported = false;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!this.missingReported) {
+        if (code === 'ENOENT') this.log.warn('config directory does not exist (yet): no processes until it appears', { dir: this.dir });
+        else this.log.error('cannot read the config directory', { dir: this.dir, error: describeError(err) });
+        this.missingReported = true;
+      }
+      if (code !== 'ENOENT') return; // unreadable: keep everything as it is
+    }
+    const names = new Set<string>();
+    for (const f of files) if (!skipReason(f)) names.add(processName(f));
+    for (const n of this.applied.keys()) names.add(n);
+    for (const n of this.reported.keys()) names.add(n);
+    for (const n of [...names].sort()) this.reload(n);
+  }
+
+  // Looks at the file(s) for one name and applies the outcome.
+  reload(name: string): void {
+    const found = this.lookup(name);
+    if (found.kind === 'absent') {
+      this.reported.delete(name);
+      if (this.applied.delete(name)) this.apply(name, null);
+      return;
+    }
+    if (found.kind === 'error') {
+      const line = `${found.file}: ${found.error}`;
+      if (this.reported.get(name) !== line) {
+        this.reported.set(name, line);
+        const keeping = this.applied.has(name) ? '; the running process keeps its last good definition' : '; not started';
+        this.log.error(`bad descriptor ${line}${keeping}`, { file: found.file, proc: name });
+      }
+      return;
+    }
+    if (this.reported.delete(name)) this.log.info(`descriptor ${found.file} is valid again`, { proc: name });
+    this.applied.set(name, found.descriptor.canonical);
+    this.apply(name, found.descriptor);
+  }
+
+  private lookup(name: string): Lookup {
+    const present: string[] = [];
+    for (const file of [name, `${name}.json`]) {
+      try {
+        const st = statSync(join(this.dir, file));
+        if (st.isDirectory()) continue; // subdirectories are not processes
+        present.push(file);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        if (code === 'ELOOP' || code === 'EACCES') return { kind: 'error', file: join(this.dir, file), error: describeError(err) };
+        present.push(file); // let the read below report it
+      }
+    }
+    if (present.length === 0) return { kind: 'absent' };
+    if (present.length > 1) return { kind: 'error', file: join(this.dir, name), error: `both "${name}" and "${name}.json" exist; remove one of them` };
+    const file = join(this.dir, present[0]!);
+    let bytes: Buffer;
+    try {
+      bytes = readLimited(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' }; // vanished between stat and read
+      return { kind: 'error', file, error: describeError(err) };
+    }
+    const parsed = parseDescriptor(bytes);
+    if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
+    return { kind: 'ok', file, descriptor: parsed.descriptor };
+  }
+}

@@ -1,0 +1,44 @@
+// ctl remove / restart / restart-all / restart-group / signal.
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../errors.ts';
+import { signalName } from '../signals.ts';
+import { checkName, sendMessage } from './write.ts';
+
+// Deletes the descriptor (NAME and/or NAME.json); colony stops the process for good.
+export function remove(configDir: string, name: string): string[] {
+  checkName('process name', name);
+  const removed: string[] = [];
+  for (const file of [name, `${name}.json`]) {
+    const path = join(configDir, file);
+    try {
+      unlinkSync(path);
+      removed.push(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ColonyError(`cannot remove ${path}: ${describeError(err)}`, EXIT_SYSTEM);
+    }
+  }
+  if (removed.length === 0) throw usageError(`no descriptor named "${name}" in ${configDir}`);
+  return removed;
+}
+
+export function restart(messagesDir: string, name: string): string {
+  checkName('process name', name);
+  return sendMessage(messagesDir, { type: 'RESTART', name });
+}
+
+export function restartAll(messagesDir: string): string {
+  return sendMessage(messagesDir, { type: 'RESTART-ALL' });
+}
+
+export function restartGroup(messagesDir: string, group: string): string {
+  checkName('group name', group);
+  return sendMessage(messagesDir, { type: 'RESTART-GROUP', group });
+}
+
+export function signal(messagesDir: string, target: string, sig: string, isGroup: boolean): string {
+  checkName(isGroup ? 'group name' : 'process name', target);
+  const name = signalName(sig);
+  if (!name) throw usageError(`not a signal: ${JSON.stringify(sig)} (e.g. SIGHUP, HUP, 1)`);
+  return sendMessage(messagesDir, { type: 'SIGNAL', signal: name, ...(isGroup ? { group: target } : { name: target }) });
+}

@@ -1,0 +1,39 @@
+// Atomic writes for ctl: a temp file ('.<name>.<random>.new', skipped by colony) renamed into place.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { invalidNameReason } from '../descriptor/name.ts';
+import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../errors.ts';
+
+// Writes `content` to dir/name so that a reader sees either nothing or the whole file.
+export function writeAtomically(dir: string, name: string, content: string): string {
+  const final = join(dir, name);
+  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.new`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(temp, content, { mode: 0o644 });
+    renameSync(temp, final);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing was written
+    }
+    throw new ColonyError(`cannot write ${final}: ${describeError(err)}`, EXIT_SYSTEM);
+  }
+  return final;
+}
+
+// Throws a usage error when a name cannot be a process (or group) name.
+export function checkName(what: string, name: string): void {
+  const reason = invalidNameReason(name);
+  if (reason) throw usageError(`${what} ${reason}`);
+}
+
+let counter = 0;
+
+// Drops a message into the messages directory; returns the file's path.
+export function sendMessage(messagesDir: string, message: Record<string, unknown>): string {
+  const name = `${Date.now()}-${process.pid}-${counter++}-${randomBytes(3).toString('hex')}.message`;
+  return writeAtomically(messagesDir, name, `${JSON.stringify(message)}\n`);
+}

@@ -1,0 +1,53 @@
+// The two libc calls Node does not offer: waitpid (to reap orphans) and prctl (to become a subreaper).
+// Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface Libc {
+  // waitpid(pid, NULL, WNOHANG): the pid when reaped, 0 when still running, -1 on error.
+  waitpidNoHang(pid: number): number;
+  // prctl(PR_SET_CHILD_SUBREAPER, 1): true on success.
+  setChildSubreaper(): boolean;
+}
+
+const WNOHANG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
+
+declare const COLONY_BUNDLE: boolean | undefined;
+
+interface KoffiLike {
+  load(path: string): { func(signature: string): (...args: unknown[]) => number };
+}
+
+// Finds koffi: the native module beside the bundle, else the koffi package (running from source).
+function loadKoffi(): KoffiLike {
+  const bundled = typeof COLONY_BUNDLE !== 'undefined' && COLONY_BUNDLE;
+  if (!bundled) return createRequire(import.meta.url)('koffi') as KoffiLike;
+  const here = typeof __filename === 'string' ? dirname(__filename) : process.cwd();
+  const req = createRequire(join(here, 'colony.cjs'));
+  // glibc first, then musl (Alpine): loading the wrong one fails, so each is tried in turn.
+  const candidates = [process.env.COLONY_KOFFI_NATIVE, join(here, 'koffi', `linux_${process.arch}`, 'koffi.node'), join(here, 'koffi', `musl_${process.arch}`, 'koffi.node')];
+  const errors: string[] = [];
+  for (const file of candidates) {
+    if (!file || !existsSync(file)) continue;
+    try {
+      return req(file) as KoffiLike;
+    } catch (err) {
+      errors.push(`${file}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`koffi's native module could not be loaded from beside the bundle (${errors.join('; ') || `none of ${candidates.filter(Boolean).join(', ')} exists`})`);
+}
+
+// Loads libc through koffi.
+export function loadLibc(): Libc {
+  const koffi = loadKoffi();
+  const lib = koffi.load('libc.so.6');
+  const waitpid = lib.func('int waitpid(int pid, int *status, int options)');
+  const prctl = lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+  return {
+    waitpidNoHang: (pid) => waitpid(pid, null, WNOHANG),
+    setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0,
+  };
+}

@@ -1,0 +1,190 @@
+// Entry point: builds the real world (spawn, kill, clock, log, libc, process signals), runs the CLI.
+// The only module that touches `process` for signals and exits.
+import { CommanderError } from 'commander';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { onExit } from 'signal-exit';
+import { buildProgram, type DirFlags, type Handlers, type RunFlags } from './cli.ts';
+import { realClock } from './clock.ts';
+import { ConfigDir } from './config-dir.ts';
+import { add } from './ctl/add.ts';
+import { remove, restart, restartAll, restartGroup, signal } from './ctl/commands.ts';
+import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError } from './errors.ts';
+import { loadLibc } from './libc.ts';
+import { createLog, type Log } from './log/logger.ts';
+import { MessagesDir } from './messages/watcher.ts';
+import { DEFAULTS, ENV, directory, logFormat, seconds, type RunOptions } from './options.ts';
+import { execaSpawner } from './process/spawner.ts';
+import { createReaper, listChildren } from './reaper.ts';
+import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
+import { Supervisor } from './supervisor.ts';
+
+declare const COLONY_VERSION: string | undefined;
+
+function version(): string {
+  if (typeof COLONY_VERSION === 'string') return COLONY_VERSION;
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// Turns run's flags and the environment into settings.
+export function runOptions(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv, isTty: boolean): RunOptions {
+  return {
+    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
+    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
+    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
+    killTimeMs: seconds('killtime', flags.killtime, DEFAULTS.killtime),
+    thresholdMs: seconds('threshold', flags.threshold, DEFAULTS.threshold),
+    minRestartDelayMs: seconds('minrestartdelay', flags.minrestartdelay, DEFAULTS.minrestartdelay),
+    maxRestartDelayMs: seconds('maxrestartdelay', flags.maxrestartdelay, DEFAULTS.maxrestartdelay),
+    frequencyMs: seconds('frequency', flags.frequency, DEFAULTS.frequency),
+    logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty),
+    main: command.length > 0 ? command : undefined,
+  };
+}
+
+function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; messages: string } {
+  return { config: directory(flags.config, ENV.config, DEFAULTS.config, env), messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env) };
+}
+
+// `colony run`: supervises until a shutdown signal or the end of the main command; resolves with the exit code.
+async function run(o: RunOptions, log: Log): Promise<number> {
+  const isPid1 = process.pid === 1;
+  const own = new Set<number>();
+  const clock = realClock();
+  const kill = (pid: number, sig: NodeJS.Signals | 0): void => {
+    process.kill(pid, sig);
+  };
+  const world = { clock, spawn: execaSpawner, kill, env: process.env, log, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
+  const policy = {
+    restart: 'always' as const,
+    killTimeMs: o.killTimeMs,
+    stopSignal: 'SIGTERM' as const,
+    thresholdMs: o.thresholdMs,
+    minDelayMs: o.minRestartDelayMs,
+    maxDelayMs: Math.max(o.maxRestartDelayMs, o.minRestartDelayMs),
+  };
+  const supervisor = new Supervisor(policy, world);
+
+  // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
+  if (process.env.COLONY_REAPER === 'off') {
+    log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
+  } else {
+    let libc;
+    try {
+      libc = loadLibc();
+    } catch (err) {
+      log.error('cannot load libc through koffi: orphans will not be reaped', { error: describeError(err) });
+    }
+    if (libc) {
+      const reaper = createReaper(libc, own, log, () => supervisor.reaped());
+      process.on('SIGCHLD', () => reaper.schedule());
+      reaper.sweep();
+      if (isPid1) log.info('running as PID 1: reaping orphans');
+      else if (libc.setChildSubreaper()) log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
+      else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
+    }
+  }
+
+  for (const dir of [o.state, o.messages]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      log.error('cannot create directory', { dir, error: describeError(err) });
+    }
+  }
+
+  // When not PID 1, colony may die without running its shutdown (uncatchable signals aside, a signal
+  // it does not handle): last-chance SIGKILL of every process group it started. As PID 1 the kernel does that.
+  if (!isPid1) {
+    onExit(() => {
+      for (const p of supervisor.all()) {
+        const g = p.processGroup;
+        if (g !== undefined && !p.isFinal) {
+          try {
+            process.kill(-g, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      }
+    });
+  }
+
+  const done = new Promise<number>((resolve) => {
+    const finish = (reason: string, requested: boolean, code?: number): void => {
+      void supervisor.shutdown(reason, requested, code).then(resolve);
+    };
+    let signalled = 0;
+    for (const sig of SHUTDOWN_SIGNALS) {
+      process.on(sig, () => {
+        signalled++;
+        if (signalled > 1) log.warn(`${sig} received again; shutdown already under way`);
+        finish(`received ${sig}`, true);
+      });
+    }
+    for (const sig of FORWARDED_SIGNALS) process.on(sig, () => supervisor.forward(sig));
+    supervisor.onFinished = (code) => finish('the main command ended', false, code);
+  });
+
+  log.info(`colony ${version()} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs);
+  const messages = new MessagesDir(o.messages, (m) => supervisor.handle(m), log, o.frequencyMs);
+  if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
+  config.start();
+  messages.start();
+
+  const code = await done;
+  await Promise.allSettled([config.close(), messages.close()]);
+  return code;
+}
+
+// Runs the command line; resolves with the exit code.
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let exitCode = 0;
+  let log: Log | undefined;
+  const ctl = (f: () => string | string[]): void => {
+    const out = f();
+    for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);
+  };
+  const handlers: Handlers = {
+    async run(flags, command) {
+      const o = runOptions(flags, command, env, process.stdout.isTTY === true);
+      log = createLog(o.logFormat);
+      const last = (what: string) => (err: unknown) => log!.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+      process.on('uncaughtException', last('uncaught exception'));
+      process.on('unhandledRejection', last('unhandled promise rejection'));
+      exitCode = await run(o, log);
+    },
+    ctl: {
+      add: (d, name, opts, command) => ctl(() => add(dirsOf(d, env).config, name, opts, command)),
+      remove: (d, name) => ctl(() => remove(dirsOf(d, env).config, name)),
+      restart: (d, name) => ctl(() => restart(dirsOf(d, env).messages, name)),
+      restartAll: (d) => ctl(() => restartAll(dirsOf(d, env).messages)),
+      restartGroup: (d, group) => ctl(() => restartGroup(dirsOf(d, env).messages, group)),
+      signal: (d, target, sig, isGroup) => ctl(() => signal(dirsOf(d, env).messages, target, sig, isGroup)),
+    },
+  };
+  const program = buildProgram(version(), handlers).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : EXIT_USAGE;
+    const code = err instanceof ColonyError ? err.exitCode : EXIT_SYSTEM;
+    if (log) log.fatal(describeError(err));
+    else process.stderr.write(`colony: ${describeError(err)}\n`);
+    return code;
+  }
+}
+
+// Only main.ts exits.
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`colony: ${describeError(err)}\n`);
+    process.exit(EXIT_SYSTEM);
+  },
+);

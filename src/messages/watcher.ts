@@ -1,0 +1,147 @@
+// The messages directory: each message file is handled once, on arrival (inotify via chokidar) or
+// at start-up / rescan, then deleted. A message that cannot be carried out is logged with its file
+// name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
+import { watch, type FSWatcher } from 'chokidar';
+import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readLimited } from '../config-dir.ts';
+import { skipReason } from '../descriptor/name.ts';
+import { describeError } from '../errors.ts';
+import type { Log } from '../log/logger.ts';
+import { parseMessage, type Message } from './message.ts';
+
+export type Handler = (message: Message, file: string) => string | undefined;
+
+// A file that does not parse yet may still be being written by a writer that does not rename into
+// place; it is looked at again until it is this old, then rejected.
+const SETTLE_MS = 1000;
+const RETRY_MS = 100;
+
+export class MessagesDir {
+  private readonly dir: string;
+  private readonly handler: Handler;
+  private readonly log: Log;
+  private readonly frequencyMs: number;
+  private watcher: FSWatcher | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private failureReported = false;
+
+  constructor(dir: string, handler: Handler, log: Log, frequencyMs: number) {
+    this.dir = dir;
+    this.handler = handler;
+    this.log = log;
+    this.frequencyMs = frequencyMs;
+  }
+
+  start(): void {
+    this.rescan();
+    this.watcher = watch(this.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
+    const onFile = (path: string): void => {
+      const file = basename(path);
+      if (path === join(this.dir, file)) this.consider(file);
+    };
+    this.watcher.on('add', onFile).on('change', onFile);
+    this.watcher.on('addDir', (path) => {
+      if (path === this.dir) this.rescan();
+    });
+    this.watcher.on('error', (err) => this.log.error('watching the messages directory failed; the periodic rescan goes on', { dir: this.dir, error: describeError(err) }));
+    if (this.frequencyMs > 0) {
+      this.rescanTimer = setInterval(() => this.rescan(), this.frequencyMs);
+      this.rescanTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    for (const t of this.retries.values()) clearTimeout(t);
+    await this.watcher?.close();
+  }
+
+  // Handles every message present (creating the directory if it went missing).
+  rescan(): void {
+    let files: string[];
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      files = readdirSync(this.dir);
+      this.failureReported = false;
+    } catch (err) {
+      if (!this.failureReported) this.log.error('cannot read the messages directory', { dir: this.dir, error: describeError(err) });
+      this.failureReported = true;
+      return;
+    }
+    for (const f of files.sort()) this.consider(f);
+  }
+
+  private consider(file: string): void {
+    if (skipReason(file) || this.retries.has(file)) return;
+    this.handleFile(file);
+  }
+
+  private handleFile(file: string): void {
+    const path = join(this.dir, file);
+    let bytes: Buffer;
+    try {
+      bytes = readLimited(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // handled already (or withdrawn)
+      if (code === 'EISDIR') return this.reject(file, 'a directory, not a message file');
+      return this.reject(file, `cannot be read: ${describeError(err)}`);
+    }
+    const parsed = parseMessage(bytes);
+    if (!parsed.ok) {
+      if (this.mayStillBeWritten(path)) return this.retryLater(file);
+      return this.reject(file, parsed.error);
+    }
+    // Claim it by renaming: whoever renames it handles it, so a message is never carried out twice.
+    const claimed = join(this.dir, `.handling.${file}`);
+    try {
+      renameSync(path, claimed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.log.error('cannot claim message file (rename failed); it is not carried out', { file: path, error: describeError(err) });
+      return;
+    }
+    const problem = this.handler(parsed.message, path);
+    if (problem) return this.reject(`.handling.${file}`, problem, file);
+    this.log.info('message handled', { file: path, message: parsed.message });
+    try {
+      unlinkSync(claimed);
+    } catch (err) {
+      this.log.error('cannot delete handled message file', { file: claimed, error: describeError(err) });
+    }
+  }
+
+  private mayStillBeWritten(path: string): boolean {
+    try {
+      return Date.now() - statSync(path).mtimeMs < SETTLE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  private retryLater(file: string): void {
+    this.retries.set(
+      file,
+      setTimeout(() => {
+        this.retries.delete(file);
+        this.handleFile(file);
+      }, RETRY_MS),
+    );
+  }
+
+  // Renames a bad message to '.rejected.<name>' and says why, naming the file.
+  private reject(file: string, reason: string, original = file): void {
+    const path = join(this.dir, file);
+    const shown = join(this.dir, original);
+    const aside = join(this.dir, `.rejected.${original}`);
+    try {
+      renameSync(path, aside);
+      this.log.error(`message rejected: ${reason}; moved to ${aside}`, { file: shown });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.log.error(`message rejected: ${reason}; could not move it aside (${describeError(err)})`, { file: shown });
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// colony run's settings: defaults, COLONY_* environment variables, validation (errors name the option and the value).
+import { usageError } from './errors.ts';
+import type { LogFormat } from './log/logger.ts';
+
+export const DEFAULTS = {
+  config: '/etc/colony/config',
+  messages: '/run/colony/messages',
+  state: '/run/colony',
+  // NColony's meanings; container-friendly values where NColony's do not fit (see docs/cli.md).
+  killtime: 5,
+  threshold: 1,
+  minrestartdelay: 1,
+  maxrestartdelay: 60,
+  frequency: 60,
+} as const;
+
+export const ENV = {
+  config: 'COLONY_CONFIG',
+  messages: 'COLONY_MESSAGES',
+  state: 'COLONY_STATE',
+  logFormat: 'COLONY_LOG_FORMAT',
+} as const;
+
+export interface RunOptions {
+  config: string;
+  messages: string;
+  state: string;
+  killTimeMs: number;
+  thresholdMs: number;
+  minRestartDelayMs: number;
+  maxRestartDelayMs: number;
+  frequencyMs: number;
+  logFormat: LogFormat;
+  main: string[] | undefined;
+}
+
+// A directory from the flag, else the environment variable, else the default.
+export function directory(flag: string | undefined, envName: string, fallback: string, env: NodeJS.ProcessEnv): string {
+  return flag ?? (env[envName] || fallback);
+}
+
+// Seconds given on the command line, as milliseconds.
+export function seconds(option: string, value: string | number | undefined, fallback: number, { allowZero = true } = {}): number {
+  if (value === undefined) return fallback * 1000;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (typeof value === 'string' && value.trim() === '') throw usageError(`--${option} must be a number of seconds, got ""`);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw usageError(`--${option} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${JSON.stringify(value)}`);
+  return Math.round(n * 1000);
+}
+
+// 'json', 'text', or 'auto' (text on a terminal, JSON otherwise).
+export function logFormat(value: string | undefined, isTty: boolean): LogFormat {
+  const v = value ?? 'auto';
+  if (v === 'json' || v === 'text') return v;
+  if (v === 'auto') return isTty ? 'text' : 'json';
+  throw usageError(`--log-format must be json, text or auto, got ${JSON.stringify(value)}`);
+}

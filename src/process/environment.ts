@@ -1,0 +1,19 @@
+import type { Descriptor } from '../descriptor/parse.ts';
+
+// A child's environment. With env_inherit, only those names come from colony's environment
+// (NColony's rule; an unset name becomes ""); without it, the whole of colony's environment is
+// inherited (Docker's convention: `docker run -e` reaches the processes). `env` overrides both.
+// NCOLONY_NAME, NCOLONY_CONFIG (the file's text) and COLONY_NAME are always set.
+export function childEnvironment(name: string, d: Pick<Descriptor, 'env' | 'envInherit' | 'raw'>, colonyEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (d.envInherit) {
+    for (const key of d.envInherit) env[key] = colonyEnv[key] ?? '';
+  } else {
+    for (const [key, value] of Object.entries(colonyEnv)) if (value !== undefined) env[key] = value;
+  }
+  Object.assign(env, d.env);
+  env.NCOLONY_NAME = name;
+  env.NCOLONY_CONFIG = d.raw;
+  env.COLONY_NAME = name;
+  return env;
+}

@@ -1,0 +1,224 @@
+// The lifecycle of one supervised process as a pure state machine: transition(state, event) → state + effects.
+// Every (phase, event) pair is decided here; the I/O shell (supervised.ts) only performs the effects
+// and feeds the results back as events.
+import { nextRestart, type BackoffPolicy } from './backoff.ts';
+import { describeExit, type ExitStatus } from './exit-status.ts';
+
+export type Phase =
+  | 'idle' // created, never started
+  | 'starting' // spawn requested, pid not known yet
+  | 'running' // main pid alive
+  | 'stopping' // stop signal sent to the main pid, waiting for it to exit
+  | 'draining' // main pid gone, other members of its process group still alive
+  | 'backoff' // waiting to restart after a fast death
+  | 'stopped' // stopped on request, for good (final)
+  | 'exited'; // ended by itself and not to be restarted (final)
+
+// What happens once the process and its group are gone: start again, stay down, or decide by the restart policy.
+export type Then = 'restart' | 'stop' | 'policy';
+
+export interface Policy extends BackoffPolicy {
+  restart: 'always' | 'never';
+  killTimeMs: number;
+  stopSignal: NodeJS.Signals;
+}
+
+export interface State {
+  phase: Phase;
+  then: Then;
+  pid: number | undefined;
+  startedAt: number | undefined;
+  exitedAt: number | undefined;
+  delayMs: number;
+  killSent: boolean;
+  lastExit: ExitStatus | undefined;
+  starts: number;
+}
+
+export type Event =
+  | { type: 'start' }
+  | { type: 'spawned'; pid: number }
+  | { type: 'spawn-failed'; status: ExitStatus }
+  | { type: 'exited'; status: ExitStatus; groupAlive: boolean }
+  | { type: 'group-empty' }
+  | { type: 'stop' }
+  | { type: 'restart' }
+  | { type: 'kill-timeout' }
+  | { type: 'restart-timeout' };
+
+export type TimerName = 'kill' | 'restart';
+
+export type Effect =
+  | { type: 'spawn' }
+  | { type: 'signal'; signal: NodeJS.Signals; target: 'main' | 'group' }
+  | { type: 'set-timer'; timer: TimerName; ms: number }
+  | { type: 'clear-timer'; timer: TimerName }
+  | { type: 'watch-group' }
+  | { type: 'unwatch-group' }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> };
+
+export interface Transition {
+  state: State;
+  effects: Effect[];
+}
+
+export const FINAL_PHASES: ReadonlySet<Phase> = new Set(['stopped', 'exited']);
+
+// The state of a process that was never started.
+export function initialState(policy: Policy): State {
+  return { phase: 'idle', then: 'policy', pid: undefined, startedAt: undefined, exitedAt: undefined, delayMs: policy.minDelayMs, killSent: false, lastExit: undefined, starts: 0 };
+}
+
+const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): Effect => ({ type: 'log', level, msg, ...(fields ? { fields } : {}) });
+
+// Begins a spawn: the shell answers with 'spawned' or 'spawn-failed'.
+function spawn(state: State, now: number, extra: Effect[] = []): Transition {
+  return {
+    state: { ...state, phase: 'starting', then: 'policy', pid: undefined, startedAt: now, exitedAt: undefined, killSent: false, starts: state.starts + 1 },
+    effects: [...extra, { type: 'spawn' }],
+  };
+}
+
+// Sends the stop signal and arms the kill timer.
+function beginStop(state: State, policy: Policy, then: Then): Transition {
+  return {
+    state: { ...state, phase: 'stopping', then, killSent: false },
+    effects: [
+      { type: 'signal', signal: policy.stopSignal, target: 'main' },
+      { type: 'set-timer', timer: 'kill', ms: policy.killTimeMs },
+    ],
+  };
+}
+
+// The main pid and its whole group are gone: restart, stay stopped, or apply the restart policy.
+function afterGone(state: State, policy: Policy, now: number, extra: Effect[]): Transition {
+  const down: State = { ...state, pid: undefined, killSent: false };
+  if (state.then === 'stop') return { state: { ...down, phase: 'stopped' }, effects: [...extra, log('info', 'stopped')] };
+  if (state.then === 'restart') return spawn({ ...down, delayMs: policy.minDelayMs }, now, [...extra, log('info', 'restarting')]);
+  if (policy.restart === 'never') return { state: { ...down, phase: 'exited' }, effects: extra };
+  const lived = (state.exitedAt ?? now) - (state.startedAt ?? now);
+  const { waitMs, nextDelayMs } = nextRestart(policy, state.delayMs, lived);
+  if (waitMs <= 0) return spawn({ ...down, delayMs: nextDelayMs }, now, [...extra, log('info', 'restarting')]);
+  return {
+    state: { ...down, phase: 'backoff', delayMs: nextDelayMs },
+    effects: [...extra, log('warn', `died after ${formatMs(lived)}, restarting in ${formatMs(waitMs)}`, { delay_s: waitMs / 1000 }), { type: 'set-timer', timer: 'restart', ms: waitMs }],
+  };
+}
+
+// The main pid exited (or never started): drain its group if members are left, else finish.
+function mainGone(state: State, policy: Policy, now: number, status: ExitStatus, groupAlive: boolean): Transition {
+  const ended: State = { ...state, lastExit: status, exitedAt: now };
+  const level = state.phase === 'stopping' || status.code === 0 ? 'info' : 'warn';
+  const report = log(level, describeExit(status), { pid: state.pid, code: status.code, signal: status.signal, ...(status.spawnError ? { error: status.spawnError } : {}) });
+  if (groupAlive) {
+    const term: Effect = { type: 'signal', signal: state.killSent ? 'SIGKILL' : 'SIGTERM', target: 'group' };
+    const timer: Effect[] = state.phase === 'stopping' ? [] : [{ type: 'set-timer', timer: 'kill', ms: policy.killTimeMs }];
+    return { state: { ...ended, phase: 'draining' }, effects: [report, log('info', 'stopping what is left of its process group'), term, ...timer, { type: 'watch-group' }] };
+  }
+  return afterGone(ended, policy, now, [report, { type: 'clear-timer', timer: 'kill' }]);
+}
+
+function same(state: State): Transition {
+  return { state, effects: [] };
+}
+
+// The whole table: for each phase, what each event does.
+export function transition(state: State, event: Event, policy: Policy, now: number): Transition {
+  switch (state.phase) {
+    case 'idle':
+    case 'stopped':
+    case 'exited':
+      switch (event.type) {
+        case 'start':
+        case 'restart':
+          return spawn({ ...state, delayMs: policy.minDelayMs }, now);
+        case 'stop':
+          return state.phase === 'idle' ? { state: { ...state, phase: 'stopped' }, effects: [] } : same(state);
+        default:
+          return same(state);
+      }
+
+    case 'starting':
+      switch (event.type) {
+        case 'spawned': {
+          const running: State = { ...state, phase: 'running', pid: event.pid };
+          const started = log('info', 'started', { pid: event.pid });
+          if (state.then === 'stop') {
+            const t = beginStop(running, policy, 'stop');
+            return { state: t.state, effects: [started, ...t.effects] };
+          }
+          return { state: { ...running, then: 'policy' }, effects: [started] };
+        }
+        case 'spawn-failed':
+          return mainGone(state, policy, now, event.status, false);
+        case 'stop':
+          return same({ ...state, then: 'stop' });
+        default: // start/restart: already starting; timers and group events belong to an earlier run
+          return same(state);
+      }
+
+    case 'running':
+      switch (event.type) {
+        case 'exited':
+          return mainGone(state, policy, now, event.status, event.groupAlive);
+        case 'stop':
+          return beginStop(state, policy, 'stop');
+        case 'restart':
+          return beginStop(state, policy, 'restart');
+        default:
+          return same(state);
+      }
+
+    case 'stopping':
+      switch (event.type) {
+        case 'exited':
+          return mainGone(state, policy, now, event.status, event.groupAlive);
+        case 'kill-timeout':
+          return {
+            state: { ...state, killSent: true },
+            effects: [log('warn', `still running ${formatMs(policy.killTimeMs)} after ${policy.stopSignal}, sending SIGKILL to its process group`), { type: 'signal', signal: 'SIGKILL', target: 'group' }],
+          };
+        case 'stop':
+          return same({ ...state, then: 'stop' });
+        case 'restart':
+          return same({ ...state, then: 'restart' });
+        default:
+          return same(state);
+      }
+
+    case 'draining':
+      switch (event.type) {
+        case 'group-empty':
+          return afterGone(state, policy, now, [{ type: 'clear-timer', timer: 'kill' }, { type: 'unwatch-group' }]);
+        case 'kill-timeout':
+          return {
+            state: { ...state, killSent: true },
+            effects: [log('warn', 'process group still alive after the kill time, sending SIGKILL'), { type: 'signal', signal: 'SIGKILL', target: 'group' }],
+          };
+        case 'stop':
+          return same({ ...state, then: 'stop' });
+        case 'restart':
+          return same({ ...state, then: 'restart' });
+        default:
+          return same(state);
+      }
+
+    case 'backoff':
+      switch (event.type) {
+        case 'restart-timeout':
+          return spawn(state, now, [log('info', 'restarting')]);
+        case 'restart':
+        case 'start':
+          return spawn({ ...state, delayMs: policy.minDelayMs }, now, [{ type: 'clear-timer', timer: 'restart' }, log('info', 'restarting on request')]);
+        case 'stop':
+          return { state: { ...state, phase: 'stopped' }, effects: [{ type: 'clear-timer', timer: 'restart' }, log('info', 'stopped')] };
+        default:
+          return same(state);
+      }
+  }
+}
+
+// '250 ms', '1.5 s'.
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(2))} s`;
+}

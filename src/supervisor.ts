@@ -1,0 +1,258 @@
+// Reconciles the desired state (the config directory, the main command) with running processes;
+// acts on messages and signals; runs the shutdown and decides colony's exit code.
+import { readFileSync } from 'node:fs';
+import type { Clock } from './clock.ts';
+import type { Descriptor } from './descriptor/parse.ts';
+import { EXIT_OK } from './errors.ts';
+import type { Message } from './messages/message.ts';
+import { describeExit, exitCode } from './process/exit-status.ts';
+import type { Policy } from './process/state.ts';
+import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
+import { SHUTDOWN_SIGNALS } from './signals.ts';
+
+// The name the main command (Docker's CMD, given after `--`) runs under.
+export const MAIN_NAME = 'main';
+
+export interface SupervisorWorld extends ProcessWorld {
+  // colony's children it did not spawn (adopted orphans).
+  adopted(): number[];
+}
+
+export class Supervisor {
+  private readonly procs = new Map<string, SupervisedProcess>();
+  // Processes whose descriptor was removed, until they have stopped.
+  private readonly leaving = new Map<string, SupervisedProcess>();
+  private main: SupervisedProcess | undefined;
+  private readonly world: SupervisorWorld;
+  private readonly policy: Policy;
+  private shutdownPromise: Promise<number> | undefined;
+  private shutdownRequested = false;
+  private readonly finalWaiters = new Set<() => void>();
+  // Called once when colony should end on its own (the main process ended).
+  onFinished: ((code: number) => void) | undefined;
+
+  constructor(policy: Policy, world: SupervisorWorld) {
+    this.policy = policy;
+    this.world = world;
+  }
+
+  get shuttingDown(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+
+  // All supervised processes, the main one included.
+  all(): SupervisedProcess[] {
+    return [...(this.main ? [this.main] : []), ...this.procs.values(), ...this.leaving.values()];
+  }
+
+  get(name: string): SupervisedProcess | undefined {
+    return name === MAIN_NAME && this.main ? this.main : this.procs.get(name);
+  }
+
+  // Starts the main command; when it ends, colony stops everything and exits with its code.
+  startMain(args: string[], raw: string): void {
+    const d: Descriptor = { args, env: undefined, envInherit: undefined, uid: undefined, gid: undefined, groups: [], canonical: raw, raw };
+    const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never' }, this.world);
+    this.main = main;
+    main.onChange((p) => {
+      this.notify();
+      if (p.phase === 'exited' && !this.shuttingDown) {
+        const status = p.snapshot.lastExit!;
+        this.world.log.info(`main process ended (${describeExit(status)}), stopping everything`);
+        this.onFinished?.(exitCode(status));
+      }
+    });
+    main.start();
+  }
+
+  // Applies one entry of the config directory: a descriptor to run, or null when the file is gone.
+  apply(name: string, descriptor: Descriptor | null): void {
+    if (this.shuttingDown) return;
+    if (name === MAIN_NAME && this.main) {
+      this.world.log.error(`descriptor "${name}" ignored: that name is the main command's`, { proc: name });
+      return;
+    }
+    const current = this.procs.get(name);
+    if (descriptor === null) {
+      if (!current) return;
+      this.procs.delete(name);
+      this.leaving.set(name, current);
+      this.world.log.info('descriptor removed, stopping for good', { proc: name });
+      current.stop();
+      this.forgetWhenFinal(name, current);
+      return;
+    }
+    if (current) {
+      if (current.descriptor.canonical === descriptor.canonical) return;
+      this.world.log.info('descriptor changed, restarting with the new definition', { proc: name });
+      if (current.isFinal) {
+        current.descriptor = descriptor;
+        current.start();
+      } else current.replace(descriptor);
+      return;
+    }
+    const returning = this.leaving.get(name);
+    if (returning) {
+      // Re-added while it was being stopped: keep the instance, start it again with this definition.
+      this.leaving.delete(name);
+      this.procs.set(name, returning);
+      this.world.log.info('descriptor added back, restarting', { proc: name });
+      if (returning.isFinal) {
+        returning.descriptor = descriptor;
+        returning.start();
+      } else returning.replace(descriptor);
+      return;
+    }
+    const p = new SupervisedProcess(name, descriptor, this.policy, this.world);
+    this.procs.set(name, p);
+    p.onChange(() => this.notify());
+    this.world.log.info('descriptor added, starting', { proc: name });
+    p.start();
+  }
+
+  private forgetWhenFinal(name: string, p: SupervisedProcess): void {
+    const check = (): void => {
+      if (p.isFinal && this.leaving.get(name) === p) this.leaving.delete(name);
+    };
+    p.onChange(check);
+    check();
+  }
+
+  // Acts on a message; returns why it cannot be carried out, or undefined when it was.
+  handle(message: Message): string | undefined {
+    if (this.shuttingDown) return 'colony is shutting down';
+    switch (message.type) {
+      case 'RESTART': {
+        if (message.name === MAIN_NAME && this.main) return 'the main command cannot be restarted (its end is the end of colony)';
+        const p = this.procs.get(message.name);
+        if (!p) return `no process named "${message.name}"`;
+        p.restart();
+        return undefined;
+      }
+      case 'RESTART-ALL':
+        for (const p of this.procs.values()) p.restart();
+        return undefined;
+      case 'RESTART-GROUP': {
+        const members = [...this.procs.values()].filter((p) => p.groups.includes(message.group));
+        if (members.length === 0) return `no process in group "${message.group}"`;
+        for (const p of members) p.restart();
+        return undefined;
+      }
+      case 'SIGNAL': {
+        if ('name' in message) {
+          const p = this.get(message.name);
+          if (!p) return `no process named "${message.name}"`;
+          return p.signal(message.signal) ? undefined : `process "${message.name}" is not running (${p.phase})`;
+        }
+        const members = [...this.procs.values()].filter((p) => p.groups.includes(message.group));
+        if (members.length === 0) return `no process in group "${message.group}"`;
+        const sent = members.filter((p) => p.signal(message.signal)).length;
+        return sent > 0 ? undefined : `no process in group "${message.group}" is running`;
+      }
+    }
+  }
+
+  // Passes a signal colony received on to every process's main pid.
+  forward(signal: NodeJS.Signals): void {
+    const targets = this.all().filter((p) => p.signal(signal));
+    this.world.log.info(`forwarded ${signal}`, { to: targets.map((p) => p.name) });
+  }
+
+  // After a reap: process groups being drained may be empty now.
+  reaped(): void {
+    for (const p of this.all()) p.checkGroup();
+    this.notify();
+  }
+
+  // Stops everything in parallel (stop signal, kill time, SIGKILL), then the adopted orphans; resolves with the exit code.
+  shutdown(reason: string, requested: boolean, code?: number): Promise<number> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    this.shutdownRequested = requested;
+    this.world.log.info(`shutting down: ${reason}`);
+    this.shutdownPromise = this.runShutdown(code);
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(code: number | undefined): Promise<number> {
+    for (const p of this.all()) p.stop();
+    await this.until(() => this.all().every((p) => p.isFinal));
+    await this.stopAdopted();
+    const result = code ?? this.exitCode();
+    this.world.log.info('all processes stopped', { exit_code: result });
+    return result;
+  }
+
+  // The exit code: the main command's in main mode, else 0 (a requested stop is not a failure).
+  private exitCode(): number {
+    const status = this.main?.snapshot.lastExit;
+    if (!this.main || !status) return EXIT_OK;
+    // The main command killed by the stop signal colony passed on after `docker stop` ended as asked.
+    if (this.shutdownRequested && status.signal && (SHUTDOWN_SIGNALS as readonly string[]).concat(this.policy.stopSignal).includes(status.signal)) return EXIT_OK;
+    return exitCode(status);
+  }
+
+  // Orphans colony adopted: SIGTERM, the kill time, then SIGKILL; each is reaped as it ends.
+  private async stopAdopted(): Promise<void> {
+    const orphans = this.world.adopted().filter((pid) => !isZombie(pid));
+    if (orphans.length === 0) return;
+    this.world.log.info(`stopping ${orphans.length} adopted orphan process(es)`, { pids: orphans.slice(0, 20) });
+    for (const pid of orphans) this.kill(pid, 'SIGTERM');
+    const gone = await this.until(() => this.world.adopted().every(isZombie), this.policy.killTimeMs);
+    if (!gone) {
+      const left = this.world.adopted().filter((pid) => !isZombie(pid));
+      this.world.log.warn(`${left.length} adopted orphan(s) still running after the kill time, sending SIGKILL`, { pids: left.slice(0, 20) });
+      for (const pid of left) this.kill(pid, 'SIGKILL');
+      await this.until(() => this.world.adopted().every(isZombie), 1000);
+    }
+  }
+
+  private kill(pid: number, signal: NodeJS.Signals): void {
+    try {
+      this.world.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+
+  private notify(): void {
+    for (const w of [...this.finalWaiters]) w();
+  }
+
+  // Resolves true when cond() holds (checked on every change and every 20 ms), false at the deadline.
+  private until(cond: () => boolean, deadlineMs = Infinity): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (cond()) return resolve(true);
+      const clock = this.world.clock;
+      const started = clock.now();
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const check = (): void => {
+        if (cond()) finish(true);
+        else if (clock.now() - started >= deadlineMs) finish(false);
+      };
+      const tick = (): void => {
+        timer = clock.setTimeout(() => {
+          check();
+          if (timer) tick();
+        }, 20);
+      };
+      const finish = (ok: boolean): void => {
+        this.finalWaiters.delete(check);
+        if (timer) clock.clearTimeout(timer);
+        timer = undefined;
+        resolve(ok);
+      };
+      this.finalWaiters.add(check);
+      tick();
+    });
+  }
+}
+
+// A zombie has ended but not been reaped; the reaper takes care of it.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true; // gone
+  }
+}
