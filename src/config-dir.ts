@@ -56,8 +56,8 @@ export class ConfigDir {
     this.frequencyMs = frequencyMs;
   }
 
-  // Scans once, then follows changes.
-  start(): void {
+  // Scans once, then follows changes. Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
+  start(): Promise<void> {
     this.rescan();
     this.watcher = watch(this.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
     const onFile = (path: string): void => {
@@ -73,10 +73,17 @@ export class ConfigDir {
       if (path === this.dir) this.rescan();
     });
     this.watcher.on('error', (err) => this.log.error('watching the config directory failed; the periodic rescan goes on', { dir: this.dir, error: describeError(err) }));
+    const ready = new Promise<void>((resolve) =>
+      this.watcher!.once('ready', () => {
+        this.rescan();
+        resolve();
+      }),
+    );
     if (this.frequencyMs > 0) {
       this.rescanTimer = setInterval(() => this.rescan(), this.frequencyMs);
       this.rescanTimer.unref();
     }
+    return ready;
   }
 
   async close(): Promise<void> {

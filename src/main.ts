@@ -133,8 +133,8 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs);
   const messages = new MessagesDir(o.messages, (m) => supervisor.handle(m), log, o.frequencyMs);
   if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
-  config.start();
-  messages.start();
+  await Promise.all([config.start(), messages.start()]);
+  log.info('ready: watching the config and messages directories');
 
   const code = await done;
   await Promise.allSettled([config.close(), messages.close()]);

@@ -42,9 +42,9 @@ export function directory(flag: string | undefined, envName: string, fallback: s
 // Seconds given on the command line, as milliseconds.
 export function seconds(option: string, value: string | number | undefined, fallback: number, { allowZero = true } = {}): number {
   if (value === undefined) return fallback * 1000;
+  if (typeof value === 'string' && !/^\d+(\.\d+)?$|^\.\d+$/.test(value.trim())) throw usageError(`--${option} must be a non-negative number of seconds (such as 5 or 0.5), got ${JSON.stringify(value)}`);
   const n = typeof value === 'number' ? value : Number(value);
-  if (typeof value === 'string' && value.trim() === '') throw usageError(`--${option} must be a number of seconds, got ""`);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw usageError(`--${option} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw usageError(`--${option} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds (such as 5 or 0.5), got ${JSON.stringify(value)}`);
   return Math.round(n * 1000);
 }
 

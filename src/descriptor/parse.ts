@@ -63,7 +63,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
     else {
       env = {};
       for (const [k, v] of Object.entries(obj.env as Record<string, unknown>)) {
-        if (k === '' || k.includes('=') || k.includes('\0')) errors.push(`"env" has an invalid variable name ${show(k)}`);
+        if (k === '' || k.includes('=') || k.includes('\0') || k === '__proto__') errors.push(`"env" has an invalid variable name ${show(k)}`);
         else if (typeof v !== 'string') errors.push(`"env.${k}" must be a string, got ${show(v)}`);
         else if (v.includes('\0')) errors.push(`"env.${k}" must not contain a NUL byte`);
         else env[k] = v;
@@ -110,7 +110,7 @@ function id(obj: Record<string, unknown>, key: string, errors: string[]): number
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
+      const sorted: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // keeps a "__proto__" key as a key
       for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
       return sorted;
     }

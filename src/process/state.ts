@@ -143,8 +143,9 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'spawned': {
           const running: State = { ...state, phase: 'running', pid: event.pid };
           const started = log('info', 'started', { pid: event.pid });
-          if (state.then === 'stop') {
-            const t = beginStop(running, policy, 'stop');
+          if (state.then !== 'policy') {
+            // stopped (or changed) while it was starting: stop it now, then stay down or start again
+            const t = beginStop(running, policy, state.then);
             return { state: t.state, effects: [started, ...t.effects] };
           }
           return { state: { ...running, then: 'policy' }, effects: [started] };
@@ -153,7 +154,9 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
           return mainGone(state, policy, now, event.status, false);
         case 'stop':
           return same({ ...state, then: 'stop' });
-        default: // start/restart: already starting; timers and group events belong to an earlier run
+        case 'restart': // e.g. a new definition arrived: the one being started is already out of date
+          return same({ ...state, then: 'restart' });
+        default: // start: already starting; timers and group events belong to an earlier run
           return same(state);
       }
 

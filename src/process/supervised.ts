@@ -184,7 +184,9 @@ export class SupervisedProcess {
       child = this.world.spawn({ args: d.args, env: childEnvironment(this.name, d, this.world.env), uid: d.uid, gid: d.gid });
     } catch (err) {
       this.log.error('could not start', { error: describeError(err) });
-      this.dispatch({ type: 'spawn-failed', status: { code: null, signal: null, spawnError: (err as NodeJS.ErrnoException).code ?? 'EINVAL' } });
+      const status = { code: null, signal: null, spawnError: (err as NodeJS.ErrnoException).code ?? 'EINVAL' };
+      // Reported on a later turn, like an asynchronous spawn failure: an immediate restart must not recurse.
+      this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
       return;
     }
     const pid = child.pid;

@@ -1,0 +1,190 @@
+// colony's bundle started as a real PID 1 (unshare --pid --fork --mount-proc), with its JSON log
+// collected and parsed, and helpers to wait for records, find its processes and stop it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { children, descendants } from './proc.ts';
+import { waitFor } from './wait.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BUNDLE = join(ROOT, 'dist/colony.cjs');
+export const FIXTURES = join(ROOT, 'test/fixtures');
+export const NODE = process.execPath;
+
+export type Rec = Record<string, unknown> & { level?: string; msg?: string; proc?: string; stream?: string; pid?: number };
+
+export interface StartOptions {
+  args?: string[]; // extra `run` options
+  main?: string[]; // -- CMD ARGS
+  env?: NodeJS.ProcessEnv;
+  pid1?: boolean; // default true; false runs colony as a plain child (subreaper mode)
+  files?: Record<string, string | object>; // config files to write before start
+  messages?: Record<string, string | object>; // message files present at start
+}
+
+// A scratch directory with config/, messages/ and state/.
+export function scratch(): { dir: string; config: string; messages: string; state: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'colony-test-'));
+  const d = { dir, config: join(dir, 'config'), messages: join(dir, 'messages'), state: join(dir, 'state') };
+  mkdirSync(d.config);
+  return d;
+}
+
+// Writes a file the way careful writers do: a dotfile then a rename into place.
+export function writeAtomic(dir: string, name: string, content: string | object): string {
+  mkdirSync(dir, { recursive: true });
+  const text = typeof content === 'string' ? content : JSON.stringify(content);
+  const tmp = join(dir, `.${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(dir, name));
+  return join(dir, name);
+}
+
+export class Colony {
+  readonly records: Rec[] = [];
+  readonly rawLines: string[] = [];
+  stderr = '';
+  readonly dirs: ReturnType<typeof scratch>;
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly pid1: boolean;
+
+  private constructor(opts: StartOptions) {
+    this.dirs = scratch();
+    for (const [name, content] of Object.entries(opts.files ?? {})) writeAtomic(this.dirs.config, name, content);
+    for (const [name, content] of Object.entries(opts.messages ?? {})) writeAtomic(this.dirs.messages, name, content);
+    this.pid1 = opts.pid1 !== false;
+    const colonyArgs = [BUNDLE, 'run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])];
+    const [cmd, args] = this.pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', NODE, ...colonyArgs]] : [NODE, colonyArgs];
+    this.child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        this.rawLines.push(line);
+        try {
+          this.records.push(JSON.parse(line) as Rec);
+        } catch {
+          this.records.push({ unparsed: line });
+        }
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
+    this.exited = new Promise((res) =>
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        res(this.exitInfo);
+      }),
+    );
+  }
+
+  static async start(opts: StartOptions = {}): Promise<Colony> {
+    const c = new Colony(opts);
+    await waitFor('colony to start', () => c.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || c.exitInfo !== undefined, 15_000);
+    if (c.exitInfo) throw new Error(`colony exited at start: ${JSON.stringify(c.exitInfo)}\n${c.rawLines.join('\n')}\n${c.stderr}`);
+    return c;
+  }
+
+  // colony's pid as seen from here.
+  get pid(): number {
+    if (!this.pid1) return this.child.pid!;
+    const kids = children(this.child.pid!);
+    if (kids.length !== 1) throw new Error(`expected colony as the only child of unshare, found ${kids.join(',')}`);
+    return kids[0]!;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    process.kill(this.pid, sig);
+  }
+
+  // Every process below colony (host pids).
+  processes(): number[] {
+    return descendants(this.pid);
+  }
+
+  find(pred: (r: Rec) => boolean): Rec | undefined {
+    return this.records.find(pred);
+  }
+
+  count(pred: (r: Rec) => boolean): number {
+    return this.records.filter(pred).length;
+  }
+
+  async waitRecord(what: string, pred: (r: Rec) => boolean, timeoutMs = 10_000, from = 0): Promise<Rec> {
+    return waitFor(what, () => this.records.slice(from).find(pred), timeoutMs);
+  }
+
+  // The output lines printed by a process (by its name).
+  output(proc: string, stream?: string): string[] {
+    return this.records.filter((r) => r.proc === proc && r.stream !== undefined && (stream === undefined || r.stream === stream)).map((r) => String(r.msg));
+  }
+
+  // Waits for a process's "started" record after position `from`; returns its pid inside the namespace.
+  async started(proc: string, from = 0, timeoutMs = 10_000): Promise<number> {
+    const r = await this.waitRecord(`${proc} to start`, (x) => x.proc === proc && x.msg === 'started', timeoutMs, from);
+    return r.pid!;
+  }
+
+  get mark(): number {
+    return this.records.length;
+  }
+
+  log(): string {
+    return `${this.rawLines.join('\n')}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  // Stops colony (SIGTERM) and waits for it; returns its exit status.
+  async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exitInfo) {
+      try {
+        this.signal('SIGTERM');
+      } catch {
+        // gone
+      }
+    }
+    return this.wait(timeoutMs);
+  }
+
+  async wait(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return Promise.race([this.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`colony did not exit within ${timeoutMs} ms\n${this.log()}`)), timeoutMs).unref())]);
+  }
+
+  // Last resort in test teardown: kill everything.
+  async destroy(): Promise<void> {
+    if (!this.exitInfo) {
+      let own: number[] = [];
+      try {
+        own = this.pid1 ? [this.pid] : [...this.processes().reverse(), this.pid];
+      } catch {
+        // colony already gone
+      }
+      // SIGKILL to colony as PID 1 takes its whole namespace with it.
+      for (const p of [...own, this.child.pid!]) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await this.exited;
+    }
+    rmSync(this.dirs.dir, { recursive: true, force: true });
+  }
+}
+
+// Runs colony (not as PID 1) for a ctl command or a usage check; resolves with code and output.
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(NODE, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.on('exit', (code) => res({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,71 @@
+// Reading processes from the host side of a PID namespace, through /proc.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function children(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      for (const p of readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').split(' ')) if (p.trim()) out.push(Number(p));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    for (const c of children(todo.pop()!)) {
+      out.push(c);
+      todo.push(c);
+    }
+  }
+  return out;
+}
+
+// 'R', 'S', 'Z', ... or undefined when the process is gone.
+export function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+export function alive(pid: number): boolean {
+  const s = stateOf(pid);
+  return s !== undefined && s !== 'Z';
+}
+
+export function zombies(pid: number): number[] {
+  return descendants(pid).filter((p) => stateOf(p) === 'Z');
+}
+
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  return m ? Number(m[1]) : 0;
+}
+
+// The pid this process has inside its own (innermost) PID namespace.
+export function nsPid(pid: number): number {
+  const m = /NSpid:\s+([\d\s]+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  const ids = m ? m[1]!.trim().split(/\s+/) : [String(pid)];
+  return Number(ids[ids.length - 1]);
+}
+
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canonicalJson, MAX_FILE_BYTES, parseDescriptor, type Descriptor } from '../../src/descriptor/parse.ts';
+
+// The errors for a file's text (the test fails if it parses).
+function errorsOf(text: string | Buffer): string[] {
+  const result = parseDescriptor(text);
+  assert.equal(result.ok, false, `expected ${JSON.stringify(String(text).slice(0, 100))} to be rejected`);
+  return result.ok ? [] : result.errors;
+}
+
+// The single error for an otherwise valid descriptor with these fields.
+function errorFor(fields: Record<string, unknown>): string {
+  const errors = errorsOf(JSON.stringify({ args: ['/bin/true'], ...fields }));
+  assert.equal(errors.length, 1, `expected one error, got ${JSON.stringify(errors)}`);
+  return errors[0]!;
+}
+
+function parsed(text: string | Buffer): Descriptor {
+  const result = parseDescriptor(text);
+  if (!result.ok) assert.fail(`expected to parse, got ${JSON.stringify(result.errors)}`);
+  return result.descriptor;
+}
+
+describe('a valid descriptor', () => {
+  test('NColony fields are read', () => {
+    const text = JSON.stringify({ args: ['/usr/bin/python3', '-m', 'http.server'], env: { A: '1' }, env_inherit: ['PATH'], uid: 1000, gid: 0, group: ['web'] });
+    const d = parsed(text);
+    assert.deepEqual(d.args, ['/usr/bin/python3', '-m', 'http.server']);
+    assert.deepEqual(d.env, { A: '1' });
+    assert.deepEqual(d.envInherit, ['PATH']);
+    assert.equal(d.uid, 1000);
+    assert.equal(d.gid, 0);
+    assert.deepEqual(d.groups, ['web']);
+    assert.equal(d.raw, text);
+  });
+
+  test('optional fields are undefined (groups empty) when absent', () => {
+    const d = parsed('{"args": ["/bin/true"]}');
+    assert.equal(d.env, undefined);
+    assert.equal(d.envInherit, undefined);
+    assert.equal(d.uid, undefined);
+    assert.equal(d.gid, undefined);
+    assert.deepEqual(d.groups, []);
+  });
+
+  test('bytes are read as UTF-8', () => {
+    assert.deepEqual(parsed(Buffer.from('{"args": ["/bin/echo", "héllo"]}', 'utf8')).args, ['/bin/echo', 'héllo']);
+  });
+
+  test('unknown keys are kept in the canonical form and are not errors', () => {
+    const d = parsed('{"args": ["/bin/true"], "x-owner": "ops", "nested": {"b": 1, "a": 2}}');
+    assert.match(d.canonical, /"x-owner":"ops"/);
+    assert.match(d.canonical, /"nested":\{"a":2,"b":1\}/);
+  });
+
+  test('key order and whitespace do not change the canonical form', () => {
+    const a = parsed('{"args": ["/bin/x", "1"], "env": {"A": "1", "B": "2"}, "extra": {"y": 1, "x": 2}}');
+    const b = parsed('{\n  "extra": {"x": 2, "y": 1},\n  "env": {"B": "2", "A": "1"},\n  "args": ["/bin/x", "1"]\n}\n');
+    assert.equal(a.canonical, b.canonical);
+    assert.notEqual(a.raw, b.raw);
+  });
+
+  test('a different value, argument order or unknown key changes the canonical form', () => {
+    const base = parsed('{"args": ["/bin/x", "1", "2"]}').canonical;
+    assert.notEqual(parsed('{"args": ["/bin/x", "2", "1"]}').canonical, base);
+    assert.notEqual(parsed('{"args": ["/bin/x", "1", "2"], "note": "v2"}').canonical, base);
+  });
+});
+
+describe('canonicalJson', () => {
+  test('sorts keys at every depth and keeps array order', () => {
+    assert.equal(canonicalJson({ b: [3, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[3,{"c":2,"d":1}]}');
+  });
+
+  // Known src bug (reported, not fixed here): the sorted copy is built by assignment, so a "__proto__"
+  // key (an own property after JSON.parse) sets the copy's prototype instead and vanishes.
+  test('keeps a "__proto__" key, so that a change in it is noticed', () => {
+    const a = parsed('{"args": ["/bin/x"], "__proto__": {"v": 1}}');
+    const b = parsed('{"args": ["/bin/x"], "__proto__": {"v": 2}}');
+    assert.notEqual(a.canonical, b.canonical);
+  });
+});
+
+describe('bad files', () => {
+  test('not JSON', () => {
+    assert.match(errorsOf('{"args": ["/bin/true"]')[0]!, /^not valid JSON: /);
+    assert.match(errorsOf('args = ["/bin/true"]')[0]!, /^not valid JSON: /);
+  });
+
+  test('empty or blank', () => {
+    assert.deepEqual(errorsOf(''), ['file is empty']);
+    assert.deepEqual(errorsOf('  \n\t\n'), ['file is empty']);
+  });
+
+  for (const [text, shown] of [
+    ['["/bin/true"]', '["/bin/true"]'],
+    ['42', '42'],
+    ['null', 'null'],
+    ['"/bin/true"', '"/bin/true"'],
+    ['true', 'true'],
+  ] as const) {
+    test(`JSON that is not an object: ${text}`, () => {
+      const errors = errorsOf(text);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!, /must be a JSON object, got /);
+      assert.ok(errors[0]!.endsWith(`got ${shown}`), errors[0]);
+    });
+  }
+
+  test(`a file over MAX_FILE_BYTES (${MAX_FILE_BYTES}) is refused without being parsed`, () => {
+    const big = Buffer.alloc(MAX_FILE_BYTES + 1, 0x20);
+    const errors = errorsOf(big);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, new RegExp(`^file is ${MAX_FILE_BYTES + 1} bytes, over the ${MAX_FILE_BYTES}-byte limit$`));
+  });
+
+  test('a file of exactly MAX_FILE_BYTES is parsed', () => {
+    const head = '{"args": ["/bin/true"]}';
+    const text = head + ' '.repeat(MAX_FILE_BYTES - head.length);
+    assert.equal(parseDescriptor(Buffer.from(text)).ok, true);
+  });
+
+  test('every error is reported, not just the first', () => {
+    const errors = errorsOf('{"args": [], "uid": -1, "env": []}');
+    assert.equal(errors.length, 3, JSON.stringify(errors));
+  });
+});
+
+describe('bad fields: the error names the field and the value', () => {
+  test('args missing', () => {
+    const errors = errorsOf('{"env": {}}');
+    assert.deepEqual(errors.length, 1);
+    assert.match(errors[0]!, /^"args" is required/);
+  });
+
+  test('args empty', () => {
+    assert.match(errorFor({ args: [] }), /^"args" must be a non-empty list of strings, got \[\]$/);
+  });
+
+  test('args not a list', () => {
+    assert.match(errorFor({ args: '/bin/true' }), /^"args" must be a non-empty list of strings, got "\/bin\/true"$/);
+    assert.match(errorFor({ args: { 0: 'x' } }), /^"args" .* got \{"0":"x"\}$/);
+  });
+
+  test('args with a non-string element', () => {
+    assert.match(errorFor({ args: ['/bin/sleep', 5] }), /^"args\[1\]" must be a string, got 5$/);
+    assert.match(errorFor({ args: ['/bin/x', null] }), /^"args\[1\]" must be a string, got null$/);
+  });
+
+  test('args with a NUL byte', () => {
+    assert.match(errorFor({ args: ['/bin/echo', 'a\0b'] }), /^"args\[1\]" must not contain a NUL byte, got "a\\u0000b"$/);
+  });
+
+  test('args[0] empty', () => {
+    assert.match(errorFor({ args: ['', 'x'] }), /^"args\[0\]" \(the executable\) must not be empty$/);
+  });
+
+  test('env not an object', () => {
+    assert.match(errorFor({ env: ['A=1'] }), /^"env" must be an object of strings, got \["A=1"\]$/);
+    assert.match(errorFor({ env: 'A=1' }), /^"env" must be an object of strings, got "A=1"$/);
+    assert.match(errorFor({ env: null }), /^"env" must be an object of strings, got null$/);
+  });
+
+  test('env with a non-string value', () => {
+    assert.match(errorFor({ env: { PORT: 8080 } }), /^"env\.PORT" must be a string, got 8080$/);
+    assert.match(errorFor({ env: { DEBUG: true } }), /^"env\.DEBUG" must be a string, got true$/);
+  });
+
+  test('env with a NUL byte in a value', () => {
+    assert.match(errorFor({ env: { A: 'x\0y' } }), /^"env\.A" must not contain a NUL byte$/);
+  });
+
+  test('env with a bad variable name', () => {
+    assert.match(errorFor({ env: { 'A=B': '1' } }), /^"env" has an invalid variable name "A=B"$/);
+    assert.match(errorFor({ env: { '': '1' } }), /^"env" has an invalid variable name ""$/);
+  });
+
+  test('env_inherit not a list of strings', () => {
+    assert.match(errorFor({ env_inherit: 'PATH' }), /^"env_inherit" must be a list of strings, got "PATH"$/);
+    assert.match(errorFor({ env_inherit: ['PATH', 3] }), /^"env_inherit\[1\]" must be a non-empty string, got 3$/);
+    assert.match(errorFor({ env_inherit: [''] }), /^"env_inherit\[0\]" must be a non-empty string, got ""$/);
+  });
+
+  test('group not a list of strings', () => {
+    assert.match(errorFor({ group: 'web' }), /^"group" must be a list of strings, got "web"$/);
+    assert.match(errorFor({ group: [['web']] }), /^"group\[0\]" must be a non-empty string, got \["web"\]$/);
+  });
+
+  for (const key of ['uid', 'gid'] as const) {
+    test(`${key} negative, fractional, a string or too large`, () => {
+      assert.match(errorFor({ [key]: -1 }), new RegExp(`^"${key}" must be a non-negative integer, got -1$`));
+      assert.match(errorFor({ [key]: 1.5 }), new RegExp(`^"${key}" must be a non-negative integer, got 1\\.5$`));
+      assert.match(errorFor({ [key]: '1000' }), new RegExp(`^"${key}" must be a non-negative integer, got "1000"$`));
+      assert.match(errorFor({ [key]: 2 ** 32 }), new RegExp(`^"${key}" must be a non-negative integer, got 4294967296$`));
+    });
+  }
+
+  test('a long bad value is shortened in the message', () => {
+    const error = errorFor({ args: 'x'.repeat(500) });
+    assert.ok(error.length < 200, error);
+    assert.match(error, /\.\.\.$/);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ColonyError, EXIT_USAGE } from '../../src/errors.ts';
+import { directory, logFormat, seconds } from '../../src/options.ts';
+
+function usage(pattern: RegExp): (err: unknown) => boolean {
+  return (err) => {
+    assert.ok(err instanceof ColonyError, `not a ColonyError: ${String(err)}`);
+    assert.equal(err.exitCode, EXIT_USAGE);
+    assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+describe('seconds', () => {
+  test('the fallback (in seconds) when not given', () => {
+    assert.equal(seconds('killtime', undefined, 5), 5000);
+  });
+
+  test('seconds as milliseconds, fractions included', () => {
+    assert.equal(seconds('killtime', '10', 5), 10_000);
+    assert.equal(seconds('threshold', '0.25', 1), 250);
+    assert.equal(seconds('threshold', 1.5, 1), 1500);
+    assert.equal(seconds('killtime', '0', 5), 0);
+  });
+
+  test('not a number: the error names the option and the value', () => {
+    assert.throws(() => seconds('killtime', 'ten', 5), usage(/^--killtime must be a non-negative number of seconds \(such as 5 or 0\.5\), got "ten"$/));
+    assert.throws(() => seconds('threshold', '5s', 1), usage(/^--threshold .* got "5s"$/));
+  });
+
+  test('empty or blank', () => {
+    assert.throws(() => seconds('minrestartdelay', '', 1), usage(/^--minrestartdelay must be a non-negative number of seconds .*, got ""$/));
+    assert.throws(() => seconds('minrestartdelay', '  ', 1), usage(/^--minrestartdelay must be a non-negative number of seconds/));
+  });
+
+  test('negative', () => {
+    assert.throws(() => seconds('maxrestartdelay', '-1', 60), usage(/^--maxrestartdelay must be a non-negative number of seconds .*, got "-1"$/));
+  });
+
+  test('infinite', () => {
+    assert.throws(() => seconds('frequency', 'Infinity', 60), usage(/^--frequency .* got "Infinity"$/));
+  });
+
+  test('zero when zero is not allowed', () => {
+    assert.throws(() => seconds('frequency', '0', 60, { allowZero: false }), usage(/^--frequency must be a positive number of seconds .*, got "0"$/));
+  });
+});
+
+describe('logFormat', () => {
+  test('json and text as given', () => {
+    assert.equal(logFormat('json', true), 'json');
+    assert.equal(logFormat('text', false), 'text');
+  });
+
+  test('auto (and the default): text on a terminal, JSON otherwise', () => {
+    assert.equal(logFormat('auto', true), 'text');
+    assert.equal(logFormat('auto', false), 'json');
+    assert.equal(logFormat(undefined, true), 'text');
+    assert.equal(logFormat(undefined, false), 'json');
+  });
+
+  test('anything else is an error naming the value', () => {
+    assert.throws(() => logFormat('yaml', false), usage(/^--log-format must be json, text or auto, got "yaml"$/));
+    assert.throws(() => logFormat('JSON', false), usage(/got "JSON"/));
+  });
+});
+
+describe('directory', () => {
+  test('the flag, else the environment variable, else the default', () => {
+    assert.equal(directory('/flag', 'COLONY_CONFIG', '/default', { COLONY_CONFIG: '/env' }), '/flag');
+    assert.equal(directory(undefined, 'COLONY_CONFIG', '/default', { COLONY_CONFIG: '/env' }), '/env');
+    assert.equal(directory(undefined, 'COLONY_CONFIG', '/default', {}), '/default');
+  });
+
+  test('an empty environment variable counts as unset', () => {
+    assert.equal(directory(undefined, 'COLONY_CONFIG', '/default', { COLONY_CONFIG: '' }), '/default');
+  });
+});

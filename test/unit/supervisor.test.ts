@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseDescriptor, type Descriptor } from '../../src/descriptor/parse.ts';
+import { MAIN_NAME, Supervisor } from '../../src/supervisor.ts';
+import { descriptorOf, FakeWorld, testPolicy } from './helpers/fake-world.ts';
+
+function setup(): { world: FakeWorld; sup: Supervisor } {
+  const world = new FakeWorld();
+  return { world, sup: new Supervisor(testPolicy(), world) };
+}
+
+function parse(text: string): Descriptor {
+  const r = parseDescriptor(text);
+  if (!r.ok) assert.fail(r.errors.join('; '));
+  return r.descriptor;
+}
+
+// The child currently running the process `name`.
+function childOf(world: FakeWorld, sup: Supervisor, name: string) {
+  const pid = sup.get(name)?.pid;
+  const child = world.children.find((c) => c.pid === pid && c.exitStatus === undefined);
+  if (pid === undefined || !child) assert.fail(`${name} has no running child`);
+  return child;
+}
+
+const WEB = descriptorOf({ args: ['/bin/web'], group: ['front'] });
+const API = descriptorOf({ args: ['/bin/api'], group: ['front', 'back'] });
+const JOB = descriptorOf({ args: ['/bin/job'], group: ['back'] });
+
+describe('apply', () => {
+  test('a new descriptor starts a process', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    assert.deepEqual(world.spawnedArgs(), [['/bin/web']]);
+    assert.equal(sup.get('web')?.phase, 'running');
+    assert.equal(world.last.request.env.NCOLONY_NAME, 'web');
+  });
+
+  test('the same canonical form (other key order, other spacing) changes nothing', () => {
+    const { world, sup } = setup();
+    sup.apply('web', parse('{"args": ["/bin/web"], "env": {"A": "1", "B": "2"}}'));
+    sup.apply('web', parse('{\n  "env": {"B": "2", "A": "1"},\n  "args": ["/bin/web"]\n}\n'));
+    assert.equal(world.attempts.length, 1);
+    assert.deepEqual(world.signals(), []);
+  });
+
+  test('a changed descriptor restarts the process with the new definition', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    const first = world.last;
+    sup.apply('web', descriptorOf({ args: ['/bin/web', '--v2'] }));
+    assert.deepEqual(world.signals(), [`SIGTERM ${first.pid}`]);
+    first.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(world.spawnedArgs(), [['/bin/web'], ['/bin/web', '--v2']]);
+    assert.equal(sup.get('web')?.phase, 'running');
+  });
+
+  test('a change in an unknown key alone also restarts', () => {
+    const { world, sup } = setup();
+    sup.apply('web', descriptorOf({ args: ['/bin/web'], note: 'a' }));
+    sup.apply('web', descriptorOf({ args: ['/bin/web'], note: 'b' }));
+    assert.equal(world.signals().length, 1);
+  });
+
+  test('a removed descriptor stops the process for good and forgets it', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    sup.apply('web', null);
+    assert.deepEqual(world.signals(), [`SIGTERM ${world.last.pid}`]);
+    assert.equal(sup.get('web'), undefined, 'no longer addressable by name');
+    assert.equal(sup.all().length, 1, 'still tracked while it stops');
+    world.last.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(sup.all(), []);
+    world.clock.advance(600_000);
+    assert.equal(world.attempts.length, 1, 'not restarted');
+  });
+
+  test('removing an unknown name does nothing', () => {
+    const { world, sup } = setup();
+    sup.apply('ghost', null);
+    assert.deepEqual(sup.all(), []);
+    assert.deepEqual(world.log.records, []);
+  });
+
+  test('removed, then added back while stopping: the same process starts again with the new definition', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    const proc = sup.get('web');
+    const first = world.last;
+    sup.apply('web', null);
+    sup.apply('web', descriptorOf({ args: ['/bin/web', '--back'] }));
+    assert.equal(sup.get('web'), proc, 'the same instance');
+    first.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(world.spawnedArgs(), [['/bin/web'], ['/bin/web', '--back']]);
+    assert.equal(sup.get('web')?.phase, 'running');
+    assert.equal(sup.all().length, 1);
+  });
+
+  test('removed and stopped, then added again: a new process starts', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    sup.apply('web', null);
+    world.last.exit({ code: null, signal: 'SIGTERM' });
+    sup.apply('web', WEB);
+    assert.equal(world.attempts.length, 2);
+    assert.equal(sup.get('web')?.phase, 'running');
+  });
+
+  test('a descriptor named like the main command is ignored in main mode', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    sup.apply(MAIN_NAME, WEB);
+    assert.deepEqual(world.spawnedArgs(), [['/bin/main']]);
+    assert.ok(world.log.records.some((r) => r.level === 'error' && /that name is the main command's/.test(r.msg)));
+  });
+});
+
+describe('handle', () => {
+  function three(): { world: FakeWorld; sup: Supervisor } {
+    const s = setup();
+    s.sup.apply('web', WEB);
+    s.sup.apply('api', API);
+    s.sup.apply('job', JOB);
+    return s;
+  }
+
+  test('RESTART of an unknown name is an error naming it', () => {
+    const { sup } = three();
+    assert.equal(sup.handle({ type: 'RESTART', name: 'nope' }), 'no process named "nope"');
+  });
+
+  test('RESTART restarts that process only', () => {
+    const { world, sup } = three();
+    const api = childOf(world, sup, 'api');
+    assert.equal(sup.handle({ type: 'RESTART', name: 'api' }), undefined);
+    assert.deepEqual(world.signals(), [`SIGTERM ${api.pid}`]);
+    api.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(world.spawnedArgs().at(-1), ['/bin/api']);
+    assert.equal(world.attempts.length, 4);
+  });
+
+  test('RESTART-GROUP of an unknown group is an error naming it', () => {
+    const { world, sup } = three();
+    assert.equal(sup.handle({ type: 'RESTART-GROUP', group: 'nope' }), 'no process in group "nope"');
+    assert.deepEqual(world.signals(), []);
+  });
+
+  test('RESTART-GROUP restarts the members of the group, and only them', () => {
+    const { world, sup } = three();
+    const web = childOf(world, sup, 'web');
+    const api = childOf(world, sup, 'api');
+    assert.equal(sup.handle({ type: 'RESTART-GROUP', group: 'front' }), undefined);
+    assert.deepEqual(world.signals().sort(), [`SIGTERM ${web.pid}`, `SIGTERM ${api.pid}`].sort());
+    web.exit({ code: null, signal: 'SIGTERM' });
+    api.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(world.spawnedArgs().slice(3).sort(), [['/bin/api'], ['/bin/web']]);
+    assert.equal(sup.get('job')?.pid, world.child(2).pid, 'job kept its child');
+  });
+
+  test('RESTART-ALL restarts every process', () => {
+    const { world, sup } = three();
+    assert.equal(sup.handle({ type: 'RESTART-ALL' }), undefined);
+    assert.equal(world.signals().length, 3);
+  });
+
+  test('SIGNAL to a name reaches its main pid', () => {
+    const { world, sup } = three();
+    const job = childOf(world, sup, 'job');
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'job' }), undefined);
+    assert.deepEqual(world.signals(), [`SIGHUP ${job.pid}`]);
+  });
+
+  test('SIGNAL to an unknown name, or to a process that is not running, is an error', () => {
+    const { world, sup } = three();
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'nope' }), 'no process named "nope"');
+    childOf(world, sup, 'web').exit({ code: 1, signal: null });
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'web' }), 'process "web" is not running (backoff)');
+  });
+
+  test('SIGNAL to a group reaches each member', () => {
+    const { world, sup } = three();
+    const api = childOf(world, sup, 'api');
+    const job = childOf(world, sup, 'job');
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'back' }), undefined);
+    assert.deepEqual(world.signals().sort(), [`SIGUSR1 ${api.pid}`, `SIGUSR1 ${job.pid}`].sort());
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'nope' }), 'no process in group "nope"');
+  });
+
+  test('the main command cannot be restarted, but can be signalled', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    assert.match(sup.handle({ type: 'RESTART', name: MAIN_NAME }) ?? '', /main command cannot be restarted/);
+    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: MAIN_NAME }), undefined);
+    assert.deepEqual(world.signals(), [`SIGHUP ${world.last.pid}`]);
+  });
+});
+
+describe('main command and shutdown', () => {
+  test('the end of the main command reports its exit code once', () => {
+    const { world, sup } = setup();
+    const codes: number[] = [];
+    sup.onFinished = (code) => codes.push(code);
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    world.last.exit({ code: 3, signal: null });
+    assert.deepEqual(codes, [3]);
+    world.clock.advance(600_000);
+    assert.equal(world.attempts.length, 1, 'the main command is never restarted');
+  });
+
+  test('shutdown stops every process and resolves once all have ended', async () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    sup.apply('job', JOB);
+    const done = sup.shutdown('test', true);
+    assert.equal(world.signals().length, 2);
+    let resolved: number | undefined;
+    void done.then((code) => (resolved = code));
+    world.child(0).exit({ code: null, signal: 'SIGTERM' });
+    await Promise.resolve();
+    assert.equal(resolved, undefined, 'not before the last one');
+    world.child(1).exit({ code: 0, signal: null });
+    assert.equal(await done, 0);
+  });
+
+  test('during shutdown, apply and handle do nothing', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    void sup.shutdown('test', true);
+    sup.apply('api', API);
+    assert.equal(sup.handle({ type: 'RESTART', name: 'web' }), 'colony is shutting down');
+    assert.deepEqual(world.spawnedArgs(), [['/bin/web']]);
+  });
+
+  test('a main command killed by the stop signal after a requested shutdown exits 0', async () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    const done = sup.shutdown('received SIGTERM', true);
+    world.last.exit({ code: null, signal: 'SIGTERM' });
+    assert.equal(await done, 0);
+  });
+
+  test("otherwise colony exits with the main command's code", async () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    const done = sup.shutdown('received SIGTERM', true);
+    world.last.exit({ code: 7, signal: null });
+    assert.equal(await done, 7);
+  });
+});
