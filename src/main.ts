@@ -69,23 +69,22 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   const supervisor = new Supervisor(policy, world);
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
-  if (process.env.COLONY_REAPER === 'off') {
-    log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
-  } else {
-    let libc;
-    try {
-      libc = loadLibc();
-    } catch (err) {
-      log.error('cannot load libc through koffi: orphans will not be reaped', { error: describeError(err) });
-    }
-    if (libc) {
+  let libc;
+  try {
+    libc = loadLibc();
+  } catch (err) {
+    log.error('cannot load libc through koffi: orphans will not be reaped', { error: describeError(err) });
+  }
+  if (libc) {
+    if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
+    else {
       const reaper = createReaper(libc, own, log, () => supervisor.reaped());
       process.on('SIGCHLD', () => reaper.schedule());
       reaper.sweep();
-      if (isPid1) log.info('running as PID 1: reaping orphans');
-      else if (libc.setChildSubreaper()) log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
-      else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
     }
+    if (isPid1) log.info('running as PID 1: reaping orphans');
+    else if (libc.setChildSubreaper()) log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
+    else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
   }
 
   for (const dir of [o.state, o.messages]) {
@@ -134,7 +133,7 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   const messages = new MessagesDir(o.messages, (m) => supervisor.handle(m), log, o.frequencyMs);
   if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
   await Promise.all([config.start(), messages.start()]);
-  log.info('ready: watching the config and messages directories');
+  if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
 
   const code = await done;
   await Promise.allSettled([config.close(), messages.close()]);

@@ -54,9 +54,11 @@ export class Supervisor {
     const d: Descriptor = { args, env: undefined, envInherit: undefined, uid: undefined, gid: undefined, groups: [], canonical: raw, raw };
     const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never' }, this.world);
     this.main = main;
+    let reported = false;
     main.onChange((p) => {
       this.notify();
-      if (p.phase === 'exited' && !this.shuttingDown) {
+      if (p.phase === 'exited' && !this.shuttingDown && !reported) {
+        reported = true;
         const status = p.snapshot.lastExit!;
         this.world.log.info(`main process ended (${describeExit(status)}), stopping everything`);
         this.onFinished?.(exitCode(status));
@@ -169,7 +171,11 @@ export class Supervisor {
     if (this.shutdownPromise) return this.shutdownPromise;
     this.shutdownRequested = requested;
     this.world.log.info(`shutting down: ${reason}`);
-    this.shutdownPromise = this.runShutdown(code);
+    // Set before any process is stopped: stopping them calls back into this object.
+    let begin!: () => void;
+    const started = new Promise<void>((r) => (begin = r));
+    this.shutdownPromise = started.then(() => this.runShutdown(code));
+    begin();
     return this.shutdownPromise;
   }
 

@@ -85,7 +85,7 @@ export class Colony {
 
   static async start(opts: StartOptions = {}): Promise<Colony> {
     const c = new Colony(opts);
-    await waitFor('colony to start', () => c.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || c.exitInfo !== undefined, 15_000);
+    await waitFor('colony to start', () => c.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || c.rawLines.some((l) => l.startsWith('colony | ready: watching')) || c.exitInfo !== undefined, 15_000);
     if (c.exitInfo) throw new Error(`colony exited at start: ${JSON.stringify(c.exitInfo)}\n${c.rawLines.join('\n')}\n${c.stderr}`);
     return c;
   }
