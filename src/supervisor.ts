@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
 import type { Descriptor } from './descriptor/parse.ts';
-import { EXIT_OK } from './errors.ts';
+import { EXIT_OK, EXIT_SYSTEM } from './errors.ts';
 import type { Message } from './messages/message.ts';
 import { describeExit, exitCode } from './process/exit-status.ts';
 import type { Policy } from './process/state.ts';
@@ -171,11 +171,13 @@ export class Supervisor {
     if (this.shutdownPromise) return this.shutdownPromise;
     this.shutdownRequested = requested;
     this.world.log.info(`shutting down: ${reason}`);
-    // Set before any process is stopped: stopping them calls back into this object.
-    let begin!: () => void;
-    const started = new Promise<void>((r) => (begin = r));
-    this.shutdownPromise = started.then(() => this.runShutdown(code));
-    begin();
+    // Assigned before any process is stopped: stopping them calls back into this object.
+    let resolve!: (code: number) => void;
+    this.shutdownPromise = new Promise<number>((r) => (resolve = r));
+    this.runShutdown(code).then(resolve, (err: unknown) => {
+      this.world.log.error('shutdown failed', { error: String(err) });
+      resolve(EXIT_SYSTEM);
+    });
     return this.shutdownPromise;
   }
 
