@@ -2,13 +2,13 @@
 // into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
 // A bad file is reported once (per distinct content) and never disturbs the other names nor a
 // running process: the last good definition of a name stays in force until the file is fixed or removed.
-import { watch, type FSWatcher } from 'chokidar';
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { processName, skipReason } from './descriptor/name.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './descriptor/parse.ts';
 import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
+import { watchDir, type DirWatch } from './watch-dir.ts';
 
 export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
@@ -45,8 +45,7 @@ export class ConfigDir {
   // Last outcome per name: the good definition applied, and the last error reported (to report each once).
   private readonly applied = new Map<string, string>();
   private readonly reported = new Map<string, string>();
-  private watcher: FSWatcher | undefined;
-  private rescanTimer: NodeJS.Timeout | undefined;
+  private watcher: DirWatch | undefined;
   private missingReported = false;
 
   constructor(dir: string, apply: Apply, log: Log, frequencyMs: number) {
@@ -59,35 +58,21 @@ export class ConfigDir {
   // Scans once, then follows changes. Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
   start(): Promise<void> {
     this.rescan();
-    this.watcher = watch(this.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
-    const onFile = (path: string): void => {
-      const file = basename(path);
-      if (path !== join(this.dir, file) || skipReason(file)) return;
-      this.reload(processName(file));
-    };
-    this.watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
-    this.watcher.on('addDir', (path) => {
-      if (path === this.dir) this.rescan();
+    this.watcher = watchDir({
+      dir: this.dir,
+      what: 'config',
+      events: ['add', 'change', 'unlink'],
+      onFile: (file) => {
+        if (!skipReason(file)) this.reload(processName(file));
+      },
+      rescan: () => this.rescan(),
+      frequencyMs: this.frequencyMs,
+      log: this.log,
     });
-    this.watcher.on('unlinkDir', (path) => {
-      if (path === this.dir) this.rescan();
-    });
-    this.watcher.on('error', (err) => this.log.error('watching the config directory failed; the periodic rescan goes on', { dir: this.dir, error: describeError(err) }));
-    const ready = new Promise<void>((resolve) =>
-      this.watcher!.once('ready', () => {
-        this.rescan();
-        resolve();
-      }),
-    );
-    if (this.frequencyMs > 0) {
-      this.rescanTimer = setInterval(() => this.rescan(), this.frequencyMs);
-      this.rescanTimer.unref();
-    }
-    return ready;
+    return this.watcher.ready;
   }
 
   async close(): Promise<void> {
-    if (this.rescanTimer) clearInterval(this.rescanTimer);
     await this.watcher?.close();
   }
 

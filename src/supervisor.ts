@@ -87,10 +87,7 @@ export class Supervisor {
     if (current) {
       if (current.descriptor.canonical === descriptor.canonical) return;
       this.world.log.info('descriptor changed, restarting with the new definition', { proc: name });
-      if (current.isFinal) {
-        current.descriptor = descriptor;
-        current.start();
-      } else current.replace(descriptor);
+      redefine(current, descriptor);
       return;
     }
     const returning = this.leaving.get(name);
@@ -99,10 +96,7 @@ export class Supervisor {
       this.leaving.delete(name);
       this.procs.set(name, returning);
       this.world.log.info('descriptor added back, restarting', { proc: name });
-      if (returning.isFinal) {
-        returning.descriptor = descriptor;
-        returning.start();
-      } else returning.replace(descriptor);
+      redefine(returning, descriptor);
       return;
     }
     const p = new SupervisedProcess(name, descriptor, this.policy, this.world);
@@ -253,6 +247,14 @@ export class Supervisor {
       tick();
     });
   }
+}
+
+// Gives a process a new definition: started again with it (at once if it is down, after a stop if it runs).
+function redefine(p: SupervisedProcess, descriptor: Descriptor): void {
+  if (p.isFinal) {
+    p.descriptor = descriptor;
+    p.start();
+  } else p.replace(descriptor);
 }
 
 // A zombie has ended but not been reaped; the reaper takes care of it.

@@ -1,13 +1,13 @@
 // The messages directory: each message file is handled once, on arrival (inotify via chokidar) or
 // at start-up / rescan, then deleted. A message that cannot be carried out is logged with its file
 // name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
-import { watch, type FSWatcher } from 'chokidar';
 import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { readLimited } from '../config-dir.ts';
 import { skipReason } from '../descriptor/name.ts';
 import { describeError } from '../errors.ts';
 import type { Log } from '../log/logger.ts';
+import { watchDir, type DirWatch } from '../watch-dir.ts';
 import { parseMessage, type Message } from './message.ts';
 
 export type Handler = (message: Message, file: string) => string | undefined;
@@ -22,8 +22,7 @@ export class MessagesDir {
   private readonly handler: Handler;
   private readonly log: Log;
   private readonly frequencyMs: number;
-  private watcher: FSWatcher | undefined;
-  private rescanTimer: NodeJS.Timeout | undefined;
+  private watcher: DirWatch | undefined;
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private failureReported = false;
 
@@ -37,31 +36,19 @@ export class MessagesDir {
   // Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
   start(): Promise<void> {
     this.rescan();
-    this.watcher = watch(this.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
-    const onFile = (path: string): void => {
-      const file = basename(path);
-      if (path === join(this.dir, file)) this.consider(file);
-    };
-    this.watcher.on('add', onFile).on('change', onFile);
-    this.watcher.on('addDir', (path) => {
-      if (path === this.dir) this.rescan();
+    this.watcher = watchDir({
+      dir: this.dir,
+      what: 'messages',
+      events: ['add', 'change'],
+      onFile: (file) => this.consider(file),
+      rescan: () => this.rescan(),
+      frequencyMs: this.frequencyMs,
+      log: this.log,
     });
-    this.watcher.on('error', (err) => this.log.error('watching the messages directory failed; the periodic rescan goes on', { dir: this.dir, error: describeError(err) }));
-    const ready = new Promise<void>((resolve) =>
-      this.watcher!.once('ready', () => {
-        this.rescan();
-        resolve();
-      }),
-    );
-    if (this.frequencyMs > 0) {
-      this.rescanTimer = setInterval(() => this.rescan(), this.frequencyMs);
-      this.rescanTimer.unref();
-    }
-    return ready;
+    return this.watcher.ready;
   }
 
   async close(): Promise<void> {
-    if (this.rescanTimer) clearInterval(this.rescanTimer);
     for (const t of this.retries.values()) clearTimeout(t);
     await this.watcher?.close();
   }

@@ -1,0 +1,52 @@
+// Following one flat directory: inotify through chokidar for each file event, a full rescan when the
+// watcher is armed (so nothing written during its set-up is missed), when the directory itself appears
+// or goes, and every `frequencyMs` as a backup.
+import { watch, type FSWatcher } from 'chokidar';
+import { basename, join } from 'node:path';
+import { describeError } from './errors.ts';
+import type { Log } from './log/logger.ts';
+
+export interface DirWatch {
+  // Resolves once the watcher is armed (and the rescan that follows has run).
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DirWatchOptions {
+  dir: string;
+  what: string; // 'config', 'messages': for log lines
+  events: Array<'add' | 'change' | 'unlink'>;
+  onFile(file: string): void; // a file directly in the directory (not in a subdirectory)
+  rescan(): void;
+  frequencyMs: number;
+  log: Log;
+}
+
+export function watchDir(o: DirWatchOptions): DirWatch {
+  const watcher: FSWatcher = watch(o.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
+  const onPath = (path: string): void => {
+    const file = basename(path);
+    if (path === join(o.dir, file)) o.onFile(file);
+  };
+  for (const e of o.events) watcher.on(e, onPath);
+  const onDir = (path: string): void => {
+    if (path === o.dir) o.rescan();
+  };
+  watcher.on('addDir', onDir).on('unlinkDir', onDir);
+  watcher.on('error', (err) => o.log.error(`watching the ${o.what} directory failed; the periodic rescan goes on`, { dir: o.dir, error: describeError(err) }));
+  const ready = new Promise<void>((resolve) =>
+    watcher.once('ready', () => {
+      o.rescan();
+      resolve();
+    }),
+  );
+  const timer = o.frequencyMs > 0 ? setInterval(() => o.rescan(), o.frequencyMs) : undefined;
+  timer?.unref();
+  return {
+    ready,
+    async close() {
+      if (timer) clearInterval(timer);
+      await watcher.close();
+    },
+  };
+}
