@@ -9,7 +9,7 @@ export interface Timer {
   readonly id: number;
 }
 
-// The real clock: performance.now() and Node's timers (unref'd: a pending timer never keeps colony alive by itself).
+// The real clock: performance.now() and Node's timers.
 export function realClock(): Clock {
   let next = 1;
   const handles = new Map<number, NodeJS.Timeout>();

@@ -2,6 +2,7 @@
 // The only module that touches `process` for signals and exits.
 import { CommanderError } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import { buildProgram, type DirFlags, type Handlers, type RunFlags } from './cli.ts';
 import { realClock } from './clock.ts';
@@ -150,7 +151,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   };
   const handlers: Handlers = {
     async run(flags, command) {
-      const o = runOptions(flags, command, env, process.stdout.isTTY === true);
+      // isatty(1), not process.stdout.isTTY: touching process.stdout would make a piped fd 1 non-blocking.
+      const o = runOptions(flags, command, env, isatty(1));
       log = createLog(o.logFormat);
       const last = (what: string) => (err: unknown) => log!.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
       process.on('uncaughtException', last('uncaught exception'));

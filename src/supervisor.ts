@@ -27,6 +27,7 @@ export class Supervisor {
   private readonly policy: Policy;
   private shutdownPromise: Promise<number> | undefined;
   private shutdownRequested = false;
+  private mainClashReported = false;
   private readonly finalWaiters = new Set<() => void>();
   // Called once when colony should end on its own (the main process ended).
   onFinished: ((code: number) => void) | undefined;
@@ -71,7 +72,8 @@ export class Supervisor {
   apply(name: string, descriptor: Descriptor | null): void {
     if (this.shuttingDown) return;
     if (name === MAIN_NAME && this.main) {
-      this.world.log.error(`descriptor "${name}" ignored: that name is the main command's`, { proc: name });
+      if (descriptor && !this.mainClashReported) this.world.log.error(`descriptor "${name}" ignored: that name is the main command's`, { proc: name });
+      this.mainClashReported = descriptor !== null;
       return;
     }
     const current = this.procs.get(name);
