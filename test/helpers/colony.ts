@@ -21,6 +21,7 @@ export interface StartOptions {
   pid1?: boolean; // default true; false runs colony as a plain child (subreaper mode)
   files?: Record<string, string | object>; // config files to write before start
   messages?: Record<string, string | object>; // message files present at start
+  dirsFromEnv?: boolean; // pass the directories as COLONY_* variables instead of flags
 }
 
 // A scratch directory with config/, messages/ and state/.
@@ -56,9 +57,11 @@ export class Colony {
     for (const [name, content] of Object.entries(opts.files ?? {})) writeAtomic(this.dirs.config, name, content);
     for (const [name, content] of Object.entries(opts.messages ?? {})) writeAtomic(this.dirs.messages, name, content);
     this.pid1 = opts.pid1 !== false;
-    const colonyArgs = [BUNDLE, 'run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])];
+    const dirFlags = opts.dirsFromEnv ? [] : ['--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state];
+    const dirEnv = opts.dirsFromEnv ? { COLONY_CONFIG: this.dirs.config, COLONY_MESSAGES: this.dirs.messages, COLONY_STATE: this.dirs.state } : {};
+    const colonyArgs = [BUNDLE, 'run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])];
     const [cmd, args] = this.pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', NODE, ...colonyArgs]] : [NODE, colonyArgs];
-    this.child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    this.child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...dirEnv, ...opts.env } });
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buf += chunk;

@@ -1,7 +1,7 @@
 // The config directory followed through inotify: add starts, change restarts with the new
 // definition, remove stops for good; bad input is reported once and never stops the watching.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -132,6 +132,17 @@ describe('config directory changes', () => {
     await c.started('newcomer', m, 15_000);
     assert.equal((await c.stop()).code, 0);
     rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('COLONY_CONFIG, COLONY_MESSAGES and COLONY_STATE choose the directories; messages and state are created', async () => {
+    const c = await Colony.start({ dirsFromEnv: true, files: { fromenv: idle('fromenv') } });
+    started.push(c);
+    const first = await c.started('fromenv');
+    assert.ok(existsSync(c.dirs.messages) && existsSync(c.dirs.state), 'created at start');
+    const m = c.mark;
+    writeAtomic(c.dirs.messages, 'r', { type: 'RESTART', name: 'fromenv' });
+    assert.notEqual(await c.started('fromenv', m), first);
+    await c.stop();
   });
 
   it('a process whose executable is missing is reported and backed off; the others run', async () => {
