@@ -1,15 +1,23 @@
-// colony's benchmark (`npm run bench [-- --quick] [--orphans N] [--runs N]`): runs dist/colony.cjs as a
-// real PID 1 of a new PID namespace and measures orphan-reap lag (against tini), message → restart and
-// file → start latencies, and RSS. Prints a table; writes bench/results/latest.json. See bench/README.md.
+// colony's benchmark (`npm run bench [-- --quick] [--orphans N] [--runs N]`): runs dist/colony.cjs (and the
+// single executable dist/colony) as a real PID 1 of a new PID namespace and measures orphan-reap lag (against
+// tini), message → restart and file → start latencies, RSS, start-up (time to first spawn, against `node -e 0`
+// and tini) and artifact sizes. Prints a table; writes bench/results/latest.json. See bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, type } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { createGzip } from 'node:zlib';
 import { childrenOf, Fifo, killAll, median, now, percentile, Pid1, rssKiB, sleep, startTracked, stateOf, stopAll, type LogRecord } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'colony.cjs');
+const SEA = join(ROOT, 'dist', 'colony');
+const SEA_ARM64 = join(ROOT, 'dist', 'colony-linux-arm64');
+const BUNDLE_CMD = [process.execPath, BUNDLE];
+const STARTUP_GOAL = 1.5; // the project's goal: start-up within 1.5× of `node -e 0` (reported, never enforced)
 const ANNOUNCE = join(import.meta.dirname, 'fixtures', 'announce.sh');
 const STORM = join(import.meta.dirname, 'fixtures', 'storm.sh');
 const IDLE_CHILDREN = 20;
@@ -50,13 +58,29 @@ function writeAtomically(dir: string, name: string, content: string): number {
   return now();
 }
 
-// Starts colony's bundle as PID 1, with fresh config/messages/state dirs under `dir` holding these descriptors.
-function startColony(dir: string, descriptors: Record<string, string[]>): { colony: Pid1; config: string; messages: string } {
+interface ColonyDirs {
+  config: string;
+  messages: string;
+  state: string;
+}
+
+// Fresh config/messages/state dirs under `dir`, the config dir holding these descriptors.
+function colonyDirs(dir: string, descriptors: Record<string, string[]>): ColonyDirs {
   const [config, messages, state] = ['config', 'messages', 'state'].map((d) => join(dir, d)) as [string, string, string];
   for (const d of [config, messages, state]) mkdirSync(d, { recursive: true });
   for (const [name, args] of Object.entries(descriptors)) writeFileSync(join(config, name), JSON.stringify({ args }));
-  const argv = [process.execPath, BUNDLE, 'run', '--config', config, '--messages', messages, '--state', state, '--log-format', 'json'];
-  return { colony: new Pid1('colony', argv), config, messages };
+  return { config, messages, state };
+}
+
+// colony's command line: `command` (node and the bundle, or the single executable), the three dirs, JSON logs.
+function colonyArgv(command: string[], d: ColonyDirs): string[] {
+  return [...command, 'run', '--config', d.config, '--messages', d.messages, '--state', d.state, '--log-format', 'json'];
+}
+
+// Starts colony (by default the bundle) as PID 1, with fresh config/messages/state dirs under `dir` holding these descriptors.
+function startColony(dir: string, descriptors: Record<string, string[]>, command = BUNDLE_CMD, label = 'colony'): { colony: Pid1; config: string; messages: string } {
+  const dirs = colonyDirs(dir, descriptors);
+  return { colony: new Pid1(label, colonyArgv(command, dirs)), config: dirs.config, messages: dirs.messages };
 }
 
 interface Storm {

@@ -146,6 +146,6 @@ export class ConfigDir {
     }
     const parsed = parseDescriptor(bytes);
     if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
-    return { kind: 'ok', file, descriptor: parsed.descriptor };
+    return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file } };
   }
 }

@@ -1,7 +1,7 @@
 // The two libc calls Node does not offer: waitpid (to reap orphans) and prctl (to become a subreaper).
 // Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Libc {
@@ -20,10 +20,12 @@ interface KoffiLike {
   load(path: string): { func(signature: string): (...args: unknown[]) => number };
 }
 
-// Finds koffi: the native module beside the bundle, else the koffi package (running from source).
+// Finds koffi: inside the single executable (an asset), beside the bundle, or the koffi package (running from source).
 function loadKoffi(): KoffiLike {
   const bundled = typeof COLONY_BUNDLE !== 'undefined' && COLONY_BUNDLE;
   if (!bundled) return createRequire(import.meta.url)('koffi') as KoffiLike;
+  const sea = singleExecutable();
+  if (sea) return loadFromSea(sea);
   const here = typeof __filename === 'string' ? dirname(__filename) : process.cwd();
   const req = createRequire(join(here, 'colony.cjs'));
   // glibc first, then musl (Alpine): loading the wrong one fails, so each is tried in turn.
@@ -38,6 +40,50 @@ function loadKoffi(): KoffiLike {
     }
   }
   throw new Error(`koffi's native module could not be loaded from beside the bundle (${errors.join('; ') || `none of ${candidates.filter(Boolean).join(', ')} exists`})`);
+}
+
+interface Sea {
+  isSea(): boolean;
+  getRawAsset(key: string): ArrayBuffer;
+}
+
+// node:sea when running as a single executable application, else undefined.
+function singleExecutable(): Sea | undefined {
+  try {
+    const sea = require('node:sea') as Sea;
+    return sea.isSea() ? sea : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Where the native module may be written to be dlopen()ed: the first that is writable and allows exec wins.
+export function extractionDirs(env: NodeJS.ProcessEnv): string[] {
+  return [...new Set([env.TMPDIR, '/dev/shm', '/tmp', '/run'].filter((d): d is string => !!d))];
+}
+
+// The single executable carries koffi.node as an asset: it is written to a private temp file
+// (a 0700 directory), dlopen()ed, and deleted at once (the mapping stays). A directory mounted
+// noexec fails at dlopen and the next one is tried.
+function loadFromSea(sea: Sea): KoffiLike {
+  const bytes = Buffer.from(sea.getRawAsset('koffi.node'));
+  const errors: string[] = [];
+  for (const dir of extractionDirs(process.env)) {
+    let tmp: string | undefined;
+    try {
+      tmp = mkdtempSync(join(dir, 'colony-'));
+      const file = join(tmp, 'koffi.node');
+      writeFileSync(file, bytes, { mode: 0o700 });
+      const mod = { exports: {} as KoffiLike };
+      process.dlopen(mod, file);
+      return mod.exports;
+    } catch (err) {
+      errors.push(`${dir}: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`no directory to extract koffi's native module into (needs one that is writable and allows exec; set TMPDIR or mount a tmpfs on /tmp): ${errors.join('; ')}`);
 }
 
 // Loads libc through koffi.

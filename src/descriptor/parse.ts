@@ -15,6 +15,8 @@ export interface Descriptor {
   canonical: string;
   // The file's raw text, passed to the child as NCOLONY_CONFIG.
   raw: string;
+  // Where it came from (the file's path), for log lines.
+  source?: string;
 }
 
 export type ParseResult = { ok: true; descriptor: Descriptor } | { ok: false; errors: string[] };

@@ -183,7 +183,7 @@ export class SupervisedProcess {
     try {
       child = this.world.spawn({ args: d.args, env: childEnvironment(this.name, d, this.world.env), uid: d.uid, gid: d.gid });
     } catch (err) {
-      this.log.error('could not start', { error: describeError(err) });
+      this.reportSpawnFailure((err as NodeJS.ErrnoException).code ?? 'EINVAL', describeError(err));
       const status = { code: null, signal: null, spawnError: (err as NodeJS.ErrnoException).code ?? 'EINVAL' };
       // Reported on a later turn, like an asynchronous spawn failure: an immediate restart must not recurse.
       this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
@@ -195,6 +195,7 @@ export class SupervisedProcess {
     this.relay(child.stderr, 'stderr');
     child.onExit((status) => {
       if (pid === undefined) {
+        this.reportSpawnFailure(status.spawnError ?? 'EUNKNOWN');
         this.dispatch({ type: 'spawn-failed', status });
         return;
       }
@@ -205,6 +206,17 @@ export class SupervisedProcess {
       this.pgid = pid;
       this.dispatch({ type: 'spawned', pid });
     }
+  }
+
+  // One clear line naming the executable, the descriptor file and the reason.
+  private reportSpawnFailure(code: string, detail?: string): void {
+    const exe = this.descriptor.args[0];
+    const why = code === 'ENOENT' ? (exe?.includes('/') ? 'no such file' : 'not found in PATH') : code === 'EACCES' ? 'permission denied (not executable?)' : (detail ?? code);
+    this.log.error(`cannot start ${JSON.stringify(exe)}: ${why}`, {
+      error: code,
+      ...(this.descriptor.source ? { file: this.descriptor.source, field: 'args[0]' } : {}),
+      ...(code === 'ENOENT' && !exe?.includes('/') ? { PATH: this.world.env.PATH } : {}),
+    });
   }
 
   private relay(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {

@@ -152,6 +152,11 @@ describe('config directory changes', () => {
     await c.waitRecord('ghost not found', (r) => r.proc === 'ghost' && /executable not found \(ENOENT\)/.test(String(r.msg)));
     await c.waitRecord('noexec not executable', (r) => r.proc === 'noexec' && /not executable/.test(String(r.msg)));
     await c.waitRecord('ghost backs off', (r) => r.proc === 'ghost' && /restarting in/.test(String(r.msg)));
+    const named = c.find((r) => r.proc === 'ghost' && r.level === 'error');
+    assert.equal(named?.msg, 'cannot start "/nonexistent/binary": no such file');
+    assert.equal(named?.file, join(c.dirs.config, 'ghost'));
+    assert.equal(named?.field, 'args[0]');
+    assert.match(String(c.find((r) => r.proc === 'noexec' && r.level === 'error')?.msg), /^cannot start ".*not-executable\.sh": permission denied/);
     await c.stop();
   });
 });

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages the tests need, when missing (npm test runs this first; so does CI).
+# util-linux: unshare, nsenter, setsid · iproute2: ip netns (image test) · python3: fixtures
+# debootstrap: the image test's Debian root · binutils, binutils-aarch64-linux-gnu: stripping the single executables
+# qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: starting the arm64 executable here
+set -eu
+need=""
+check() { command -v "$1" >/dev/null 2>&1 || need="$need $2"; }
+check unshare util-linux
+check nsenter util-linux
+check ip iproute2
+check python3 python3
+check readelf binutils
+check strip binutils
+check debootstrap debootstrap
+check aarch64-linux-gnu-strip binutils-aarch64-linux-gnu
+check qemu-aarch64-static qemu-user-static
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need="$need libc6-arm64-cross libgcc-s1-arm64-cross"
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need="$need libstdc++6-arm64-cross"
+[ -z "$need" ] && exit 0
+need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "test-deps: missing Debian packages:$need (install them as root; the tests that need them will fail or skip)" >&2
+  exit 0
+fi
+echo "test-deps: installing$need" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null

@@ -1,0 +1,193 @@
+// The image test: dist/colony (the single executable) in a Debian bookworm minbase root without
+// Node.js, with the example app's descriptors and Debian's gunicorn, celery and redis, as PID 1 of
+// new PID and mount namespaces (and its own network namespace), with the default directories —
+// what `docker run` of the example image does, without a Docker engine.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT as REPO } from '../helpers/colony.ts';
+import { children, zombies } from '../helpers/proc.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const BINARY = join(REPO, 'dist/colony');
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
+type Rec = Record<string, unknown> & { msg?: string; proc?: string; pid?: number; stream?: string };
+
+// The cached root from root.sh, or the reason it cannot be had.
+function debianRoot(): { root?: string; why?: string } {
+  const r = spawnSync(join(REPO, 'test/image/root.sh'), { encoding: 'utf8' });
+  if (r.status === 0) return { root: r.stdout.trim() };
+  return { why: `${r.stderr.trim()} (exit ${r.status})` };
+}
+
+// colony as PID 1 inside `root`, in network namespace `netns`; its JSON log collected.
+class Contained {
+  readonly records: Rec[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  // `cmd` must end in (or exec into) `unshare --pid --fork ... colony run`.
+  constructor(cmd: string[]) {
+    this.child = spawn('env', ['-i', ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`), ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.records.push(JSON.parse(line) as Rec);
+        } catch {
+          this.records.push({ msg: line });
+        }
+      }
+    });
+    this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
+  }
+  // colony's host pid: the only child of `unshare --pid --fork` (env, ip netns exec, sh -c 'exec ...' all exec).
+  get pid(): number {
+    const kids = children(this.child.pid!);
+    assert.equal(kids.length, 1, `unshare should have one child, has ${kids.join(',')}`);
+    return kids[0]!;
+  }
+  find(pred: (r: Rec) => boolean, from = 0): Rec | undefined {
+    return this.records.slice(from).find(pred);
+  }
+  output(proc: string): string[] {
+    return this.records.filter((r) => r.proc === proc && r.stream).map((r) => String(r.msg));
+  }
+  started(proc: string, from = 0): Promise<number> {
+    return waitFor(`${proc} started`, () => this.find((r) => r.proc === proc && r.msg === 'started', from)?.pid, 30_000);
+  }
+  // A command inside the container (docker exec): colony's PID, mount, network namespaces and root.
+  exec(...cmd: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('nsenter', ['-t', String(this.pid), '-p', '-m', '-n', '-r', '-w', ...cmd], { encoding: 'utf8', env: ENV, timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  http(path: string): string | undefined {
+    const r = this.exec('/usr/bin/python3', '-c', `import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000${path}', timeout=3).read().decode(), end='')`);
+    return r.status === 0 ? r.stdout : undefined;
+  }
+  log(): string {
+    return this.records.map((r) => JSON.stringify(r)).join('\n');
+  }
+}
+
+describe('the single executable in a Debian root without Node.js', { timeout: 600_000 }, () => {
+  let root: string | undefined;
+  let skip: string | undefined;
+  let work: string | undefined;
+  const netns = `colony-image-${process.pid}`;
+  const running: Contained[] = [];
+
+  before(() => {
+    if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build:sea first`);
+    const base = debianRoot();
+    if (!base.root) {
+      skip = `no Debian root: ${base.why}`;
+      console.log(`# SKIPPED: ${skip}`);
+      return;
+    }
+    // A private copy of the cached root, with colony and the example installed as the Dockerfile does.
+    work = mkdtempSync(join(tmpdir(), 'colony-image-'));
+    root = join(work, 'root');
+    const cp = spawnSync('cp', ['-a', base.root, root]);
+    assert.equal(cp.status, 0, String(cp.stderr));
+    cpSync(BINARY, join(root, 'usr/local/bin/colony'));
+    cpSync(join(REPO, 'example/app'), join(root, 'app'), { recursive: true });
+    mkdirSync(join(root, 'etc/colony/config'), { recursive: true });
+    for (const f of readdirSync(join(REPO, 'config.example/python'))) cpSync(join(REPO, 'config.example/python', f), join(root, 'etc/colony/config', f));
+    cpSync(join(REPO, 'test/fixtures/orphans.sh'), join(root, 'usr/local/bin/orphans.sh'));
+    assert.ok(!existsSync(join(root, 'usr/bin/node')), 'the root has no Node.js');
+    spawnSync('ip', ['netns', 'del', netns]);
+    for (const cmd of [['netns', 'add', netns], ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']]) {
+      const r = spawnSync('ip', cmd, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `ip ${cmd.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  after(async () => {
+    for (const c of running) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      await c.exited;
+    }
+    spawnSync('ip', ['netns', 'del', netns]);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs gunicorn, celery worker and beat, and redis; restarts through ctl; reaps; stops with 0', async (t) => {
+    if (skip) return t.skip(skip);
+    const c = new Contained(['ip', 'netns', 'exec', netns, 'unshare', '--pid', '--fork', '--mount-proc', `--root=${root!}`, '/usr/local/bin/colony', 'run']);
+    running.push(c);
+    await waitFor('colony ready', () => c.find((r) => String(r.msg).startsWith('ready: watching')), 30_000);
+    assert.ok(c.find((r) => r.msg === 'running as PID 1: reaping orphans'), c.log());
+    assert.ok(c.find((r) => r.config === '/etc/colony/config' && r.messages === '/run/colony/messages'), 'default directories');
+
+    // gunicorn serves on loopback
+    const master1 = await c.started('web');
+    const body1 = await waitFor('gunicorn to answer', () => c.http('/'), 60_000);
+    assert.match(body1, new RegExp(`\\(master ${master1}\\)`));
+
+    // `colony ctl restart web` from inside the container: a new master that serves again
+    const mark = c.records.length;
+    const ctl = c.exec('/usr/local/bin/colony', 'ctl', 'restart', 'web');
+    assert.equal(ctl.status, 0, ctl.stderr);
+    assert.match(ctl.stdout, /^\/run\/colony\/messages\//);
+    const master2 = await c.started('web', mark);
+    assert.notEqual(master2, master1);
+    const body2 = await waitFor('the new master to answer', () => {
+      const b = c.http('/');
+      return b && b.includes(`(master ${master2})`) ? b : undefined;
+    }, 60_000);
+    assert.match(body2, /hello from gunicorn worker/);
+
+    // celery: redis up, the worker runs a task queued by the web app; beat is up
+    await waitFor('redis ready', () => c.output('redis').some((l) => /Ready to accept connections/.test(l)), 60_000);
+    await waitFor('celery worker ready', () => c.output('worker').some((l) => /ready\./.test(l)), 90_000);
+    await waitFor('beat started', () => c.output('beat').some((l) => /beat: Starting/.test(l)), 60_000);
+    const queued = await waitFor('a task queued', () => c.http('/enqueue'), 30_000);
+    assert.match(queued, /^queued /);
+    await waitFor('the worker ran the task', () => c.output('worker').some((l) => /add\(2, 3\) = 5/.test(l)), 60_000);
+
+    // an orphan storm inside the root leaves no zombies
+    const add = c.exec('/usr/local/bin/colony', 'ctl', 'add', 'storm', '--', '/bin/sh', '/usr/local/bin/orphans.sh', '1000');
+    assert.equal(add.status, 0, add.stderr);
+    await waitFor('the storm to end', () => c.output('storm').includes('DONE'), 60_000);
+    await waitFor('zero zombies', () => zombies(c.pid).length === 0, 15_000);
+
+    // docker stop: SIGTERM → every process stopped gracefully, exit 0
+    process.kill(c.pid, 'SIGTERM');
+    const code = await Promise.race([c.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    assert.equal(code, 0, c.log().slice(-4000));
+    for (const name of ['web', 'worker', 'beat', 'redis', 'storm']) {
+      assert.ok(c.find((r) => r.proc === name && r.msg === 'stopped'), `${name} stopped`);
+    }
+    assert.ok(!c.find((r) => /sending SIGKILL/.test(String(r.msg))), 'every process stopped on SIGTERM, within its kill time');
+  });
+
+  it('a read-only root with nowhere to extract the native module: a clear error, supervision goes on without reaping', async (t) => {
+    if (skip) return t.skip(skip);
+    const ro = join(work!, 'ro');
+    mkdirSync(ro);
+    mkdirSync(join(root!, 'etc/colony/ro'), { recursive: true });
+    writeFileSync(join(root!, 'etc/colony/ro/hello'), JSON.stringify({ args: ['/bin/sh', '-c', 'echo hello from a read-only root; exec sleep 1000'] }));
+    // A private mount namespace in which the root is bind-mounted read-only (no /dev/shm, /tmp and /run read-only).
+    const script = `mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec unshare --pid --fork --mount-proc --root="$2" /usr/local/bin/colony run --config /etc/colony/ro`;
+    const c = new Contained(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', root!, ro]);
+    running.push(c);
+    await waitFor('hello runs', () => c.output('hello').includes('hello from a read-only root'), 30_000);
+    const err = c.find((r) => /cannot load libc through koffi: orphans will not be reaped/.test(String(r.msg)));
+    assert.ok(err, c.log());
+    assert.match(String(err.error), /no directory to extract koffi's native module into/);
+    assert.match(String(err.error), /\/tmp: /);
+    process.kill(c.pid, 'SIGTERM');
+    assert.equal(await c.exited, 0);
+  });
+});
