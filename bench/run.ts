@@ -221,27 +221,150 @@ async function latencies(dir: string, runs: number): Promise<{ restart: Latencie
   }
 }
 
-// colony's VmRSS with idle children, next to a bare Node process's, both started together and read after the same settling time.
-async function memory(dir: string): Promise<{ colonyKiB: number; bareNodeKiB: number; children: number }> {
+interface Memory {
+  colonyKiB: number; // the bundle (node dist/colony.cjs)
+  seaKiB: number | undefined; // the single executable (dist/colony), when it was measured
+  bareNodeKiB: number;
+  children: number;
+}
+
+// VmRSS of colony's bundle and (when `sea` is set) its single executable, each with idle children, next to a
+// bare Node process's: all three started together and read after the same settling time.
+async function memory(dir: string, sea: boolean): Promise<Memory> {
   const bare = startTracked(process.execPath, ['-e', 'setInterval(()=>{},1e9)']);
   const names = Array.from({ length: IDLE_CHILDREN }, (_, i) => `idle-${i + 1}`);
-  const { colony } = startColony(dir, Object.fromEntries(names.map((n) => [n, ['sleep', 'infinity']])));
-  for (const name of names) await colony.out.waitFor((r) => r.msg === 'started' && r.proc === name, `${name} started`, 20000);
-  const host = await colony.hostPid();
+  const descriptors = Object.fromEntries(names.map((n) => [n, ['sleep', 'infinity']]));
+  const colonies = [startColony(join(dir, 'bundle'), descriptors).colony];
+  if (sea) colonies.push(startColony(join(dir, 'sea'), descriptors, [SEA], 'colony (SEA)').colony);
+  for (const colony of colonies) {
+    for (const name of names) await colony.out.waitFor((r) => r.msg === 'started' && r.proc === name, `${colony.label}: ${name} started`, 20000);
+  }
+  const hosts = await Promise.all(colonies.map((c) => c.hostPid()));
   await sleep(3000);
-  const running = childrenOf(host).filter((p) => ![undefined, 'Z'].includes(stateOf(p))).length;
-  if (running !== IDLE_CHILDREN) throw new Error(`expected ${IDLE_CHILDREN} idle children running under colony, found ${running}`);
+  for (const [i, host] of hosts.entries()) {
+    const running = childrenOf(host).filter((p) => ![undefined, 'Z'].includes(stateOf(p))).length;
+    if (running !== IDLE_CHILDREN) throw new Error(`expected ${IDLE_CHILDREN} idle children running under ${colonies[i]!.label}, found ${running}`);
+  }
   if (bare.pid === undefined || bare.exitCode !== null) throw new Error('the bare node process is not running');
-  const result = { colonyKiB: rssKiB(host), bareNodeKiB: rssKiB(bare.pid), children: running };
+  const result = { colonyKiB: rssKiB(hosts[0]!), seaKiB: hosts[1] === undefined ? undefined : rssKiB(hosts[1]), bareNodeKiB: rssKiB(bare.pid), children: IDLE_CHILDREN };
   bare.kill('SIGKILL');
   await bare.exited;
-  await colony.stop();
+  for (const colony of colonies) await colony.stop();
   return result;
+}
+
+interface Timing {
+  samplesMs: number[];
+  medianMs: number;
+  p95Ms: number;
+}
+
+// Median and p95 of a list of samples.
+function timing(samplesMs: number[]): Timing {
+  return { samplesMs, medianMs: median(samplesMs), p95Ms: percentile(samplesMs, 95) };
+}
+
+// One start-up of a PID 1 whose first child is announce.sh: from just before spawn() until that child's
+// line arrives through the FIFO; then SIGTERM, which must end PID 1 with exit code 0.
+async function firstSpawn(label: string, dir: string, argv: (fifo: string) => string[]): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const out = new Fifo(join(dir, 'out'), true);
+  try {
+    const args = argv(out.path); // files written before the clock starts
+    const t0 = now();
+    const pid1 = new Pid1(label, args);
+    pid1.guard(out.feed);
+    const seen = await out.feed.waitFor((v) => v[0] === 'svc', `${label}: first spawn`, 20000);
+    await pid1.stop();
+    return seen.at - t0;
+  } finally {
+    out.close();
+  }
+}
+
+// `node -e 0`: from just before spawn() until its exit (which must be 0), the floor for any Node program's start-up.
+async function bareNodeStart(): Promise<number> {
+  const t0 = now();
+  const child = startTracked(process.execPath, ['-e', '0']);
+  let at = 0;
+  child.once('exit', () => void (at = now()));
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`node -e 0 exited with ${String(code ?? child.signalCode)}`);
+  return at - t0;
+}
+
+interface Startup {
+  runs: number;
+  sea: Timing | undefined;
+  bundle: Timing;
+  nodeE0: Timing;
+  tini: Timing | undefined;
+}
+
+// Time to first spawn, `runs` times (after one discarded warm-up round), each a fresh PID 1: the single
+// executable, the bundle and tini running announce.sh, and `node -e 0` as the floor. The variants take turns
+// within each round (in a rotating order), so that a slow patch of the machine hits them all.
+async function startup(dir: string, runs: number, sea: boolean, tiniPath: string | undefined): Promise<Startup> {
+  const announce = (fifo: string): string[] => ['/bin/sh', ANNOUNCE, fifo, 'svc'];
+  const colony = (command: string[]) => (d: string) => (fifo: string) => colonyArgv(command, colonyDirs(d, { svc: announce(fifo) }));
+  const variants: Array<{ key: keyof Omit<Startup, 'runs'>; once: (d: string) => Promise<number> }> = [
+    { key: 'bundle', once: (d) => firstSpawn('colony', d, colony(BUNDLE_CMD)(d)) },
+    { key: 'nodeE0', once: () => bareNodeStart() },
+  ];
+  if (sea) variants.push({ key: 'sea', once: (d) => firstSpawn('colony (SEA)', d, colony([SEA])(d)) });
+  // tini exits with 128 + 15 when its child dies of the SIGTERM it forwarded: -e 143 maps that to 0.
+  if (tiniPath) variants.push({ key: 'tini', once: (d) => firstSpawn('tini', d, (fifo) => [tiniPath, '-s', '-e', '143', '--', ...announce(fifo)]) });
+  const samples = new Map(variants.map((v) => [v.key, [] as number[]]));
+  for (let round = 0; round <= runs; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(round + k) % variants.length]!;
+      const took = await v.once(join(dir, `${v.key}-${round}`));
+      if (round > 0) samples.get(v.key)!.push(took);
+    }
+  }
+  const of = (key: keyof Omit<Startup, 'runs'>): Timing | undefined => (samples.has(key) ? timing(samples.get(key)!) : undefined);
+  return { runs, sea: of('sea'), bundle: of('bundle')!, nodeE0: of('nodeE0')!, tini: of('tini') };
+}
+
+interface ArtifactSize {
+  file: string; // relative to the repository
+  bytes: number;
+  gzipBytes: number; // zlib level 6, as `gzip -6`
+}
+
+// A file's size and gzip -6 size (streamed through zlib).
+async function sizeOf(file: string): Promise<ArtifactSize> {
+  let gzipBytes = 0;
+  const count = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      gzipBytes += chunk.length;
+      done();
+    },
+  });
+  await pipeline(createReadStream(file), createGzip({ level: 6 }), count);
+  return { file: relative(ROOT, file), bytes: statSync(file).size, gzipBytes };
+}
+
+// The sizes of the artifacts: the single executables, the bundle and the koffi native modules beside it.
+async function artifactSizes(): Promise<ArtifactSize[]> {
+  const koffiDir = join(ROOT, 'dist', 'koffi');
+  const koffi = existsSync(koffiDir) ? readdirSync(koffiDir).sort().map((t) => join(koffiDir, t, 'koffi.node')) : [];
+  const files = [SEA, SEA_ARM64, BUNDLE, ...koffi].filter((f) => existsSync(f));
+  const sizes: ArtifactSize[] = [];
+  for (const f of files) sizes.push(await sizeOf(f));
+  return sizes;
+}
+
+// Whether the single executable embeds the current bundle (its main script is stored verbatim), i.e. is not stale.
+function seaEmbedsBundle(): boolean {
+  return readFileSync(SEA).indexOf(readFileSync(BUNDLE)) >= 0;
 }
 
 // Formatting for the table.
 const ms = (x: number): string => `${x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0)} ms`;
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const bytes = (n: number): string => (n >= 1024 * 1024 ? mib(n / 1024) : `${(n / 1024).toFixed(0)} KiB`);
+const spread = (t: Timing): string => `${ms(t.medianMs)} / ${ms(t.p95Ms)}`;
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 
 // Prints rows as aligned columns.
@@ -265,6 +388,10 @@ async function main(): Promise<void> {
       void stopAll().then(() => process.exit(130));
     });
   }
+  const sea = existsSync(SEA);
+  const seaCurrent = sea ? seaEmbedsBundle() : undefined;
+  if (!sea) note('dist/colony is missing (`npm run build:sea`): the single-executable rows are skipped');
+  else if (!seaCurrent) note('dist/colony does not embed the current dist/colony.cjs (stale: rebuild with `npm run build:sea`); measuring it anyway');
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', kernel: `${type()} ${release()}`, node: process.version, date: new Date().toISOString(), loadavg: loadavg() };
 
   const storms = `${opts.storms} storms of ${opts.orphans} orphans`;
@@ -281,7 +408,11 @@ async function main(): Promise<void> {
   note(`message → restart and file → start, ${opts.runs} runs each`);
   const lat = await latencies(join(work, 'latency'), opts.runs);
   note(`RSS with ${IDLE_CHILDREN} idle children`);
-  const mem = await memory(join(work, 'memory'));
+  const mem = await memory(join(work, 'memory'), sea);
+  note(`start-up (exec → first child running), ${opts.runs} runs + 1 warm-up, each a fresh PID 1`);
+  const up = await startup(join(work, 'startup'), opts.runs, sea, 'path' in tini ? tini.path : undefined);
+  note('artifact sizes (gzip -6)');
+  const sizes = await artifactSizes();
 
   const summary = (l: Latencies) => ({ medianMs: median(l.fixtureMs), p95Ms: percentile(l.fixtureMs, 95), logMedianMs: median(l.logMs), logP95Ms: percentile(l.logMs, 95), ...l });
   const results = {
@@ -291,7 +422,15 @@ async function main(): Promise<void> {
     orphans: { colony: stormColony, tini: stormTini ?? tini, lagRatio: stormTini ? stormColony.medianReapLagMs / stormTini.medianReapLagMs : null },
     restart: summary(lat.restart),
     start: summary(lat.start),
-    rss: { ...mem, ratio: mem.colonyKiB / mem.bareNodeKiB },
+    rss: { ...mem, ratio: mem.colonyKiB / mem.bareNodeKiB, seaRatio: mem.seaKiB === undefined ? null : mem.seaKiB / mem.bareNodeKiB },
+    startup: {
+      ...up,
+      seaRatio: up.sea ? up.sea.medianMs / up.nodeE0.medianMs : null,
+      bundleRatio: up.bundle.medianMs / up.nodeE0.medianMs,
+      goalRatio: STARTUP_GOAL,
+    },
+    sizes,
+    seaCurrent: seaCurrent ?? null,
   };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -312,11 +451,23 @@ async function main(): Promise<void> {
     ['  seen by colony\'s "started" record', `${ms(results.restart.logMedianMs)} / ${ms(results.restart.logP95Ms)}`, '', ''],
     [`file → start, median / p95 (${opts.runs} runs)`, `${ms(results.start.medianMs)} / ${ms(results.start.p95Ms)}`, '', ''],
     ['  seen by colony\'s "started" record', `${ms(results.start.logMedianMs)} / ${ms(results.start.logP95Ms)}`, '', ''],
-    [`RSS (VmRSS) with ${IDLE_CHILDREN} idle children`, mib(mem.colonyKiB), `bare node ${mib(mem.bareNodeKiB)}`, ratio(mem.colonyKiB, mem.bareNodeKiB)],
+    [`RSS (VmRSS) with ${IDLE_CHILDREN} idle children, bundle`, mib(mem.colonyKiB), `bare node ${mib(mem.bareNodeKiB)}`, ratio(mem.colonyKiB, mem.bareNodeKiB)],
+    ['  single executable (dist/colony)', mem.seaKiB === undefined ? 'skipped' : mib(mem.seaKiB), mem.seaKiB === undefined ? '' : `bare node ${mib(mem.bareNodeKiB)}`, mem.seaKiB === undefined ? '' : ratio(mem.seaKiB, mem.bareNodeKiB)],
+    [`start-up, exec → first child running, median / p95 (${up.runs} runs)`, '', '', ''],
+    ['  single executable (dist/colony)', up.sea ? spread(up.sea) : 'skipped', up.sea ? `node -e 0 ${spread(up.nodeE0)}` : '', up.sea ? ratio(up.sea.medianMs, up.nodeE0.medianMs) : ''],
+    ['  bundle (node dist/colony.cjs)', spread(up.bundle), `node -e 0 ${spread(up.nodeE0)}`, ratio(up.bundle.medianMs, up.nodeE0.medianMs)],
+    ['  tini -s running announce.sh (reference)', '', up.tini ? `tini ${spread(up.tini)}` : 'tini skipped', ''],
+    ['artifact size', 'bytes', 'gzip -6', ''],
+    ...sizes.map((a) => [`  ${a.file}`, bytes(a.bytes), bytes(a.gzipBytes), '']),
   ]);
   if (t && [c, t].every((r) => r.storms.every((st) => st.leftAtEnd === 0))) {
     console.log('\nboth inits had reaped every orphan by the time the storm ended: the lag is the bench\'s own reaction time and its ratio is noise.');
   }
+  const goal = (label: string, t: Timing | undefined): string =>
+    t ? `${label} ${ratio(t.medianMs, up.nodeE0.medianMs)} (${t.medianMs / up.nodeE0.medianMs <= STARTUP_GOAL ? 'within' : 'outside'})` : `${label} skipped`;
+  console.log(`\nstart-up against the goal of ${STARTUP_GOAL}× \`node -e 0\` (exec → exit), medians: ${goal('single executable', up.sea)}, ${goal('bundle', up.bundle)}; reported, not enforced.`);
+  if (up.tini) console.log(`tini's row is the fixed cost of unshare + sh + the FIFO: colony's own share is its row minus tini's.`);
+  if (seaCurrent === false) console.log('dist/colony does not embed the current dist/colony.cjs: it is stale (rebuild with `npm run build:sea`).');
   console.log(`\nlatency detection: ${DETECTION}.`);
   console.log(`written: ${join(import.meta.dirname, 'results', 'latest.json')}`);
 }

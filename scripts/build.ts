@@ -23,6 +23,10 @@ await build({
   define: { COLONY_BUNDLE: 'true', COLONY_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__colony_import_meta_url' },
   banner: { js: "const __colony_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
+  // Whitespace and syntax only: identifiers stay, so stack traces keep their names. Measured here:
+  // --version of the single executable 44 → 35 ms (less code to parse and to load from the code cache).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 
