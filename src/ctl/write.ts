@@ -1,14 +1,16 @@
 // Atomic writes for ctl: a temp file ('.<name>.<random>.new', skipped by colony) renamed into place.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidNameReason } from '../descriptor/name.ts';
 import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../errors.ts';
 
+// A short random suffix for file names (not security-sensitive: node:crypto is not worth its start-up cost here).
+const suffix = (): string => Math.random().toString(36).slice(2, 10);
+
 // Writes `content` to dir/name so that a reader sees either nothing or the whole file.
 export function writeAtomically(dir: string, name: string, content: string): string {
   const final = join(dir, name);
-  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.new`);
+  const temp = join(dir, `.${name}.${suffix()}.new`);
   try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(temp, content, { mode: 0o644 });
@@ -34,6 +36,6 @@ let counter = 0;
 
 // Drops a message into the messages directory; returns the file's path.
 export function sendMessage(messagesDir: string, message: Record<string, unknown>): string {
-  const name = `${Date.now()}-${process.pid}-${counter++}-${randomBytes(3).toString('hex')}.message`;
+  const name = `${Date.now()}-${process.pid}-${counter++}-${suffix()}.message`;
   return writeAtomically(messagesDir, name, `${JSON.stringify(message)}\n`);
 }

@@ -24,9 +24,15 @@ export interface StartOptions {
   dirsFromEnv?: boolean; // pass the directories as COLONY_* variables instead of flags
 }
 
-// A scratch directory with config/, messages/ and state/.
+const scratchDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+
+// A scratch directory with config/, messages/ and state/ (removed when the test process exits).
 export function scratch(): { dir: string; config: string; messages: string; state: string } {
   const dir = mkdtempSync(join(tmpdir(), 'colony-test-'));
+  scratchDirs.push(dir);
   const d = { dir, config: join(dir, 'config'), messages: join(dir, 'messages'), state: join(dir, 'state') };
   mkdirSync(d.config);
   return d;
