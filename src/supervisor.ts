@@ -2,7 +2,7 @@
 // acts on messages and signals; runs the shutdown and decides colony's exit code.
 import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
-import type { Descriptor } from './descriptor/parse.ts';
+import { commandDescriptor, type Descriptor } from './descriptor/parse.ts';
 import { EXIT_OK, EXIT_SYSTEM } from './errors.ts';
 import type { Message } from './messages/message.ts';
 import { describeExit, exitCode } from './process/exit-status.ts';
@@ -52,7 +52,7 @@ export class Supervisor {
 
   // Starts the main command; when it ends, colony stops everything and exits with its code.
   startMain(args: string[], raw: string): void {
-    const d: Descriptor = { args, env: undefined, envInherit: undefined, uid: undefined, gid: undefined, groups: [], canonical: raw, raw };
+    const d: Descriptor = commandDescriptor(args, raw);
     const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never' }, this.world);
     this.main = main;
     let reported = false;

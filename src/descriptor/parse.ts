@@ -1,8 +1,27 @@
-// A process descriptor: NColony's JSON format, validated with errors that name the field and the value.
-// Pure: bytes in, descriptor or errors out; no I/O.
+// A process descriptor: NColony's JSON format plus colony's keys (schema.ts), validated with errors
+// that name the field and the value. Pure: bytes in, descriptor or errors out; no I/O.
+import { signalName } from '../signals.ts';
+import { PROBE_KINDS, validateFields } from './schema.ts';
 
 // Files larger than this are refused rather than parsed (a descriptor is a few hundred bytes).
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+export type ProbeKind = 'tcp' | 'http' | 'file' | 'log' | 'exec';
+
+// A readiness or health probe as written in the descriptor (seconds turned into ms).
+export interface ProbeDef {
+  kind: ProbeKind;
+  target: string | string[]; // HOST:PORT, URL, path, regex, or argv for exec
+  timeoutMs: number;
+}
+
+export interface HealthDef extends ProbeDef {
+  intervalMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export type OutputDef = { kind: 'log' } | { kind: 'inherit' } | { kind: 'file'; path: string; maxBytes: number | undefined; keep: number | undefined };
 
 export interface Descriptor {
   args: string[];
@@ -11,6 +30,30 @@ export interface Descriptor {
   uid: number | undefined;
   gid: number | undefined;
   groups: string[];
+  cwd: string | undefined;
+  user: string | number | undefined;
+  umask: number | undefined;
+  // Stopping: undefined means colony's default (SIGTERM, --killtime).
+  stopSignal: NodeJS.Signals | undefined;
+  killTimeMs: number | undefined;
+  stopGroup: boolean;
+  // Restarting: undefined means colony's default (always, --threshold, --min/maxrestartdelay, never give up).
+  restart: 'always' | 'on-failure' | 'never' | undefined;
+  successExitCodes: number[];
+  thresholdMs: number | undefined;
+  minRestartDelayMs: number | undefined;
+  maxRestartDelayMs: number | undefined;
+  maxFastRestarts: number | undefined;
+  critical: boolean;
+  // Forwarded signals: a received signal → what this process gets (null: nothing). Undefined: the default set, unchanged.
+  signals: Record<string, NodeJS.Signals | null> | undefined;
+  reloadSignal: NodeJS.Signals | undefined;
+  after: string[];
+  ready: ProbeDef | undefined;
+  health: HealthDef | undefined;
+  schedule: unknown; // validated by src/schedule.ts
+  watch: { paths: string[]; action: 'restart' | 'reload'; debounceMs: number } | undefined;
+  output: OutputDef;
   // The canonical JSON of the whole parsed file (unknown keys included): equal means unchanged.
   canonical: string;
   // The file's raw text, passed to the child as NCOLONY_CONFIG.
@@ -21,10 +64,8 @@ export interface Descriptor {
 
 export type ParseResult = { ok: true; descriptor: Descriptor } | { ok: false; errors: string[] };
 
-const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-};
+// Default probe timeout, readiness wait and health timings (ms).
+export const PROBE_DEFAULTS = { timeoutMs: 5_000, readyTimeoutMs: 60_000, intervalMs: 30_000, retries: 3, startPeriodMs: 0 };
 
 // Parses and validates one descriptor file's bytes.
 export function parseDescriptor(bytes: Buffer | string): ParseResult {
@@ -40,72 +81,88 @@ export function parseDescriptor(bytes: Buffer | string): ParseResult {
   return validateDescriptor(value, raw);
 }
 
+// A descriptor for a bare command (the main command, tests): every optional key at its default.
+export function commandDescriptor(args: string[], raw = JSON.stringify({ args })): Descriptor {
+  const r = validateDescriptor({ args }, raw);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.descriptor;
+}
+
+const ms = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.round(s * 1000));
+
+function probeOf(p: Record<string, unknown>): ProbeDef {
+  const kind = PROBE_KINDS.find((k) => p[k] !== undefined)!;
+  return { kind, target: p[kind] as string | string[], timeoutMs: ms(p.timeout as number | undefined) ?? PROBE_DEFAULTS.timeoutMs };
+}
+
 // Validates an already parsed value as a descriptor.
 export function validateDescriptor(value: unknown, raw: string): ParseResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, errors: [`must be a JSON object, got ${show(value)}`] };
-  }
-  const obj = value as Record<string, unknown>;
+  const r = validateFields(value);
+  if (!r.ok) return r;
+  const f = r.fields;
   const errors: string[] = [];
-
-  const args = obj.args;
-  if (args === undefined) errors.push('"args" is required (the command and its arguments, e.g. ["/usr/bin/python3", "app.py"])');
-  else if (!Array.isArray(args) || args.length === 0) errors.push(`"args" must be a non-empty list of strings, got ${show(args)}`);
-  else {
-    args.forEach((a, i) => {
-      if (typeof a !== 'string') errors.push(`"args[${i}]" must be a string, got ${show(a)}`);
-      else if (a.includes('\0')) errors.push(`"args[${i}]" must not contain a NUL byte, got ${show(a)}`);
-    });
-    if (typeof args[0] === 'string' && args[0] === '') errors.push('"args[0]" (the executable) must not be empty');
+  if (f.user !== undefined && (f.uid !== undefined || f.gid !== undefined)) errors.push('"user" and "uid"/"gid" are both given: use one or the other');
+  if (f.schedule !== undefined && f.restart !== undefined) errors.push('"schedule" and "restart" are both given: a scheduled process runs on its schedule, not under a restart policy');
+  if (f.min_restart_delay !== undefined && f.max_restart_delay !== undefined && f.max_restart_delay < f.min_restart_delay) {
+    errors.push(`"max_restart_delay" (${f.max_restart_delay}) must not be less than "min_restart_delay" (${f.min_restart_delay})`);
   }
-
-  let env: Record<string, string> | undefined;
-  if (obj.env !== undefined) {
-    if (typeof obj.env !== 'object' || obj.env === null || Array.isArray(obj.env)) errors.push(`"env" must be an object of strings, got ${show(obj.env)}`);
-    else {
-      env = {};
-      for (const [k, v] of Object.entries(obj.env as Record<string, unknown>)) {
-        if (k === '' || k.includes('=') || k.includes('\0') || k === '__proto__') errors.push(`"env" has an invalid variable name ${show(k)}`);
-        else if (typeof v !== 'string') errors.push(`"env.${k}" must be a string, got ${show(v)}`);
-        else if (v.includes('\0')) errors.push(`"env.${k}" must not contain a NUL byte`);
-        else env[k] = v;
-      }
-    }
-  }
-
-  const envInherit = stringList(obj, 'env_inherit', errors);
-  const groups = stringList(obj, 'group', errors) ?? [];
-  const uid = id(obj, 'uid', errors);
-  const gid = id(obj, 'gid', errors);
-
   if (errors.length > 0) return { ok: false, errors };
+  const signals = f.signals === undefined ? undefined : Object.fromEntries(Object.entries(f.signals).map(([k, v]) => [signalName(k)!, v]));
+  const watch =
+    f.watch === undefined
+      ? undefined
+      : Array.isArray(f.watch)
+        ? { paths: f.watch, action: 'restart' as const, debounceMs: 500 }
+        : { paths: f.watch.paths, action: f.watch.action ?? 'restart', debounceMs: ms(f.watch.debounce) ?? 500 };
+  const output: OutputDef =
+    f.output === undefined || f.output === 'log'
+      ? { kind: 'log' }
+      : f.output === 'inherit'
+        ? { kind: 'inherit' }
+        : typeof f.output === 'string'
+          ? { kind: 'file', path: f.output, maxBytes: undefined, keep: undefined }
+          : { kind: 'file', path: f.output.file, maxBytes: f.output.max_bytes, keep: f.output.keep };
   return {
     ok: true,
-    descriptor: { args: args as string[], env, envInherit, uid, gid, groups, canonical: canonicalJson(obj), raw },
+    descriptor: {
+      args: f.args,
+      env: f.env,
+      envInherit: f.env_inherit,
+      uid: f.uid,
+      gid: f.gid,
+      groups: f.group ?? [],
+      cwd: f.cwd,
+      user: f.user,
+      umask: typeof f.umask === 'string' ? parseInt(f.umask, 8) : f.umask,
+      stopSignal: f.stop_signal,
+      killTimeMs: ms(f.kill_time),
+      stopGroup: f.stop_group ?? false,
+      restart: f.restart,
+      successExitCodes: f.success_exit_codes ?? [0],
+      thresholdMs: ms(f.threshold),
+      minRestartDelayMs: ms(f.min_restart_delay),
+      maxRestartDelayMs: ms(f.max_restart_delay),
+      maxFastRestarts: f.max_fast_restarts,
+      critical: f.critical ?? false,
+      signals,
+      reloadSignal: f.reload_signal,
+      after: f.after ?? [],
+      ready: f.ready ? probeOf(f.ready) : undefined,
+      health: f.health
+        ? {
+            ...probeOf(f.health),
+            intervalMs: ms(f.health.interval) ?? PROBE_DEFAULTS.intervalMs,
+            retries: f.health.retries ?? PROBE_DEFAULTS.retries,
+            startPeriodMs: ms(f.health.start_period) ?? PROBE_DEFAULTS.startPeriodMs,
+          }
+        : undefined,
+      schedule: f.schedule,
+      watch,
+      output,
+      canonical: canonicalJson(value),
+      raw,
+    },
   };
-}
-
-function stringList(obj: Record<string, unknown>, key: string, errors: string[]): string[] | undefined {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) {
-    errors.push(`"${key}" must be a list of strings, got ${show(v)}`);
-    return undefined;
-  }
-  v.forEach((item, i) => {
-    if (typeof item !== 'string' || item === '') errors.push(`"${key}[${i}]" must be a non-empty string, got ${show(item)}`);
-  });
-  return v as string[];
-}
-
-function id(obj: Record<string, unknown>, key: string, errors: string[]): number | undefined {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xfffffffe) {
-    errors.push(`"${key}" must be a non-negative integer, got ${show(v)}`);
-    return undefined;
-  }
-  return v;
 }
 
 // JSON with object keys sorted, so that two files that parse the same compare equal.

@@ -1,0 +1,138 @@
+// The descriptor's keys, declared once (zod): the validation colony runs and the JSON Schema editors
+// use (scripts/schema.ts writes docs/descriptor.schema.json from this). NColony's keys keep their
+// meaning; colony's own are snake_case beside them, all optional. Unknown top-level keys are kept
+// (other tools read them through NCOLONY_CONFIG); unknown keys inside colony's objects are errors.
+import { z } from 'zod';
+import { signalName } from '../signals.ts';
+
+const seconds = z.number({ error: 'must be a number of seconds' }).finite({ error: 'must be a finite number of seconds' }).nonnegative({ error: 'must not be negative' });
+const positiveSeconds = z.number({ error: 'must be a number of seconds' }).finite({ error: 'must be a finite number of seconds' }).positive({ error: 'must be more than 0 seconds' });
+const name = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+const count = (what: string) => z.int({ error: `must be a whole number (${what})` }).positive({ error: `must be at least 1 (${what})` });
+const signal = z
+  .string({ error: 'must be a signal name such as "SIGTERM"' })
+  .refine((s) => signalName(s) !== undefined, { error: 'is not a signal name (e.g. "SIGTERM", "SIGHUP", "SIGINT")' })
+  .transform((s) => signalName(s)!);
+
+function validRegex(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const PROBE_KINDS = ['tcp', 'http', 'file', 'log', 'exec'] as const;
+
+// A readiness/health probe: exactly one of the kinds, plus timing.
+function probe<T extends z.ZodRawShape>(timing: T) {
+  return z
+    .strictObject(
+      {
+        tcp: z.string({ error: 'must be "HOST:PORT"' }).regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, { error: 'must be "HOST:PORT" (e.g. "127.0.0.1:6379")' }).optional(),
+        http: z.string({ error: 'must be a URL' }).regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' }).optional(),
+        file: name.optional(),
+        log: z.string({ error: 'must be a regular expression' }).refine(validRegex, { error: 'is not a valid regular expression' }).optional(),
+        exec: z.array(name, { error: 'must be a list of strings (a command and its arguments)' }).min(1, { error: 'must not be empty' }).optional(),
+        timeout: positiveSeconds.optional(),
+        ...timing,
+      },
+      { error: `must be an object with one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` },
+    )
+    .refine((p) => PROBE_KINDS.filter((k) => (p as Record<string, unknown>)[k] !== undefined).length === 1, { error: `needs exactly one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` });
+}
+
+const globs = z.array(name, { error: 'must be a list of paths or globs' }).min(1, { error: 'must not be empty' });
+
+export const descriptorSchema = z.looseObject(
+  {
+    // NColony's keys
+    args: z.array(z.string({ error: 'must be a string' }).refine((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' }), { error: 'must be a non-empty list of strings' }).min(1, { error: 'must be a non-empty list of strings' }).refine((a) => a[0] !== '', { error: 'must start with the executable, not ""' }),
+    env: z
+      .record(
+        z.string().refine((k) => k !== '' && !k.includes('=') && !k.includes('\0') && k !== '__proto__', { error: 'is not a valid variable name' }),
+        z.string({ error: 'must be a string' }).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL byte' }),
+        { error: 'must be an object of strings' },
+      )
+      .optional(),
+    env_inherit: z.array(name, { error: 'must be a list of strings' }).optional(),
+    uid: z.int({ error: 'must be a non-negative integer' }).min(0, { error: 'must be a non-negative integer' }).max(0xfffffffe, { error: 'is too large' }).optional(),
+    gid: z.int({ error: 'must be a non-negative integer' }).min(0, { error: 'must be a non-negative integer' }).max(0xfffffffe, { error: 'is too large' }).optional(),
+    group: z.array(name, { error: 'must be a list of strings' }).optional(),
+    // Where and as whom
+    cwd: z.string({ error: 'must be an absolute path' }).startsWith('/', { error: 'must be an absolute path' }).optional(),
+    user: z.union([name, z.int().min(0)], { error: 'must be a user name or a numeric uid' }).optional(),
+    umask: z.union([z.string().regex(/^0?[0-7]{3}$/, { error: 'must be an octal string such as "022"' }), z.int().min(0).max(0o777, { error: 'must be at most 511 (0o777)' })], { error: 'must be an octal string such as "022", or a number up to 511' }).optional(),
+    // Stopping
+    stop_signal: signal.optional(),
+    kill_time: seconds.optional(),
+    stop_group: z.boolean({ error: 'must be true or false' }).optional(),
+    // Restarting
+    restart: z.enum(['always', 'on-failure', 'never'], { error: 'must be "always", "on-failure" or "never"' }).optional(),
+    success_exit_codes: z.array(z.int().min(0).max(255), { error: 'must be a list of exit codes (0-255)' }).optional(),
+    threshold: seconds.optional(),
+    min_restart_delay: seconds.optional(),
+    max_restart_delay: seconds.optional(),
+    max_fast_restarts: count('fast deaths in a row before giving up').optional(),
+    critical: z.boolean({ error: 'must be true or false' }).optional(),
+    // Signals
+    signals: z.record(z.string().refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' }), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' }).optional(),
+    reload_signal: signal.optional(),
+    // Order, readiness, health
+    after: z.array(name, { error: 'must be a list of process names' }).optional(),
+    ready: probe({}).optional(),
+    health: probe({ interval: positiveSeconds.optional(), retries: count('failures in a row').optional(), start_period: seconds.optional() }).optional(),
+    // Periodic runs, watched files, output
+    schedule: z.union([z.string(), z.looseObject({})], { error: 'must be a cron expression or an object such as {"every": 3600}' }).optional(),
+    watch: z.union([globs, z.strictObject({ paths: globs, action: z.enum(['restart', 'reload'], { error: 'must be "restart" or "reload"' }).optional(), debounce: seconds.optional() })], { error: 'must be a list of globs or {"paths": [...], "action": "restart"|"reload", "debounce": S}' }).optional(),
+    output: z
+      .union([z.enum(['log', 'inherit']), z.string().startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' }), z.strictObject({ file: z.string().startsWith('/', { error: 'must be an absolute path' }), max_bytes: z.int().positive().optional(), keep: z.int().min(1).optional() })], {
+        error: 'must be "log", "inherit", an absolute file path, or {"file": PATH, "max_bytes": N, "keep": N}',
+      })
+      .optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export type DescriptorInput = z.input<typeof descriptorSchema>;
+export type DescriptorFields = z.output<typeof descriptorSchema>;
+
+const show = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+// "args[0]", "env.A", "ready.tcp".
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+function at(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+// Validates a parsed file against the schema: the fields, or one message per problem naming the key and the value.
+export function validateFields(value: unknown): { ok: true; fields: DescriptorFields } | { ok: false; errors: string[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: [`must be a JSON object, got ${show(value)}`] };
+  const r = descriptorSchema.safeParse(value);
+  if (r.success) return { ok: true, fields: r.data };
+  const errors: string[] = [];
+  for (const issue of r.error.issues) {
+    const where = pathText(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      errors.push(`"${where}" has unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
+      continue;
+    }
+    const v = at(value, issue.path);
+    if (v === undefined && issue.path.length === 1 && issue.path[0] === 'args') errors.push('"args" is required (the command and its arguments, e.g. ["/usr/bin/python3", "app.py"])');
+    else if (issue.code === 'invalid_key') {
+      const what = issue.path[0] === 'env' ? 'variable name' : issue.path[0] === 'signals' ? 'signal name' : 'key';
+      errors.push(`"${pathText(issue.path.slice(0, -1))}" has an invalid ${what} ${show(issue.path[issue.path.length - 1])}`);
+    }
+    else errors.push(`"${where}" ${issue.message}, got ${show(v)}`);
+  }
+  return { ok: false, errors: [...new Set(errors)] };
+}
