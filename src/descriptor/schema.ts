@@ -95,6 +95,37 @@ export const descriptorSchema = z.looseObject(
   { error: 'must be a JSON object' },
 );
 
+// One line per key, for the JSON Schema (editors show it) and docs/descriptor.md.
+export const KEY_DESCRIPTIONS: Record<string, string> = {
+  args: 'The command and its arguments; args[0] is the executable (searched in PATH when it has no "/"). No shell.',
+  env: 'Variables set for the process; they override inherited ones.',
+  env_inherit: "When present, only these variables come from colony's environment (an unset one becomes \"\").",
+  uid: 'Run as this numeric user id (colony must be root).',
+  gid: 'Run as this numeric group id (colony must be root).',
+  group: 'Groups this process belongs to, for RESTART-GROUP and SIGNAL messages.',
+  cwd: 'Working directory (absolute).',
+  user: 'Run as this user (name or uid), resolved in /etc/passwd: uid, primary gid, HOME, USER, LOGNAME.',
+  umask: 'File mode creation mask, e.g. "022".',
+  stop_signal: 'Signal that asks the process to stop (default SIGTERM).',
+  kill_time: 'Seconds between the stop signal and SIGKILL to the whole process group (default: --killtime).',
+  stop_group: 'Send the stop signal to the whole process group instead of the main pid only (default false: celery pools must not get SIGTERM).',
+  restart: 'always (default), on-failure (exit code not in success_exit_codes, or killed by a signal), or never.',
+  success_exit_codes: 'Exit codes that count as success for restart: on-failure (default [0]).',
+  threshold: 'Seconds: a process that lived less than this died fast (default: --threshold).',
+  min_restart_delay: 'Seconds before the first restart after a fast death (default: --minrestartdelay).',
+  max_restart_delay: 'The restart delay doubles after each fast death up to this (default: --maxrestartdelay).',
+  max_fast_restarts: 'After this many fast deaths in a row the process is marked failed and not restarted; a restart message or a descriptor change revives it.',
+  critical: 'When this process ends and will not be restarted (policy, or failed), colony stops everything and exits with its code.',
+  signals: 'Which signals colony forwards to this process and how they are rewritten, e.g. {"SIGINT": "SIGTERM", "SIGUSR1": null}.',
+  reload_signal: 'What `colony ctl reload NAME` sends (gunicorn: SIGHUP); without it a reload is a restart.',
+  after: 'Start only once these processes are ready; stop before them at shutdown.',
+  ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, with "timeout" (s).',
+  health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
+  schedule: 'Run periodically instead of keeping it up: a cron expression, or {"every": S}; optional "timeout" (s). Runs never overlap.',
+  watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',
+  output: '"log" (default: through colony\'s log), "inherit" (raw passthrough), or a file path / {"file", "max_bytes", "keep"} with size-based rotation.',
+};
+
 export type DescriptorInput = z.input<typeof descriptorSchema>;
 export type DescriptorFields = z.output<typeof descriptorSchema>;
 

@@ -202,3 +202,18 @@ describe('bad fields: the error names the field and the value', () => {
     assert.match(error, /\.\.\.$/);
   });
 });
+
+import { descriptorSchema, KEY_DESCRIPTIONS } from '../../src/descriptor/schema.ts';
+import { descriptorJsonSchema } from '../../src/descriptor/json-schema.ts';
+
+describe('JSON Schema (same source as the validation)', () => {
+  test('every key is described, and every described key exists', () => {
+    assert.deepEqual(Object.keys(KEY_DESCRIPTIONS).sort(), Object.keys(descriptorSchema.shape).sort());
+  });
+  test('the generated schema lists every key with its description, and probes need exactly one kind', () => {
+    const s = descriptorJsonSchema() as { properties: Record<string, { description?: string; oneOf?: unknown[] }>; required?: string[] };
+    for (const key of Object.keys(descriptorSchema.shape)) assert.equal(s.properties[key]?.description, KEY_DESCRIPTIONS[key], key);
+    assert.deepEqual(s.required, ['args']);
+    assert.equal(s.properties.ready?.oneOf?.length, 5);
+  });
+});
