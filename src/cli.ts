@@ -25,6 +25,7 @@ export interface Handlers {
     add(dirs: DirFlags, name: string, opts: AddOptions, command: string[]): void;
     remove(dirs: DirFlags, name: string): void;
     restart(dirs: DirFlags, name: string): void;
+    reload(dirs: DirFlags, name: string): void;
     restartAll(dirs: DirFlags): void;
     restartGroup(dirs: DirFlags, group: string): void;
     signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean): void;
@@ -102,6 +103,12 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .description('restart one process')
     .argument('<name>')
     .action((name: string, _o, cmd: Command) => handlers.ctl.restart(merged(cmd), name));
+
+  ctl
+    .command('reload')
+    .description("reload one process: its reload_signal (e.g. gunicorn's SIGHUP), or a restart when it has none")
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => handlers.ctl.reload(merged(cmd), name));
 
   ctl
     .command('restart-all')

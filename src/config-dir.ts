@@ -35,7 +35,7 @@ export function readLimited(path: string, limit = MAX_FILE_BYTES): Buffer {
   }
 }
 
-type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string } | { kind: 'error'; file: string; error: string };
+type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string };
 
 export class ConfigDir {
   private readonly dir: string;
@@ -116,6 +116,9 @@ export class ConfigDir {
       return;
     }
     if (this.reported.delete(name)) this.log.info(`descriptor ${found.file} is valid again`, { proc: name });
+    if (found.warnings.length > 0 && this.applied.get(name) !== found.descriptor.canonical) {
+      for (const w of found.warnings) this.log.warn(`descriptor ${found.file}: ${w}`, { file: found.file, proc: name });
+    }
     this.applied.set(name, found.descriptor.canonical);
     this.apply(name, found.descriptor);
   }
@@ -146,6 +149,6 @@ export class ConfigDir {
     }
     const parsed = parseDescriptor(bytes);
     if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
-    return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file } };
+    return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file }, warnings: parsed.warnings };
   }
 }

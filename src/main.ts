@@ -8,12 +8,13 @@ import { buildProgram, type DirFlags, type Handlers, type RunFlags } from './cli
 import { realClock } from './clock.ts';
 import { ConfigDir } from './config-dir.ts';
 import { add } from './ctl/add.ts';
-import { remove, restart, restartAll, restartGroup, signal } from './ctl/commands.ts';
+import { reload, remove, restart, restartAll, restartGroup, signal } from './ctl/commands.ts';
 import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError } from './errors.ts';
 import { loadLibc } from './libc.ts';
 import { createLog, type Log } from './log/logger.ts';
 import { MessagesDir } from './messages/watcher.ts';
 import { DEFAULTS, ENV, directory, logFormat, seconds, type RunOptions } from './options.ts';
+import { defaultPolicy } from './process/policy.ts';
 import { execaSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
 import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
@@ -59,14 +60,7 @@ async function run(o: RunOptions, log: Log): Promise<number> {
     process.kill(pid, sig);
   };
   const world = { clock, spawn: execaSpawner, kill, env: process.env, log, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
-  const policy = {
-    restart: 'always' as const,
-    killTimeMs: o.killTimeMs,
-    stopSignal: 'SIGTERM' as const,
-    thresholdMs: o.thresholdMs,
-    minDelayMs: o.minRestartDelayMs,
-    maxDelayMs: Math.max(o.maxRestartDelayMs, o.minRestartDelayMs),
-  };
+  const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world);
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
@@ -114,19 +108,19 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   }
 
   const done = new Promise<number>((resolve) => {
-    const finish = (reason: string, requested: boolean, code?: number): void => {
-      void supervisor.shutdown(reason, requested, code).then(resolve);
+    const finish = (reason: string, requested: boolean, code?: number, received?: NodeJS.Signals): void => {
+      void supervisor.shutdown(reason, requested, code, received).then(resolve);
     };
     let signalled = 0;
     for (const sig of SHUTDOWN_SIGNALS) {
       process.on(sig, () => {
         signalled++;
         if (signalled > 1) log.warn(`${sig} received again; shutdown already under way`);
-        finish(`received ${sig}`, true);
+        finish(`received ${sig}`, true, undefined, sig);
       });
     }
     for (const sig of FORWARDED_SIGNALS) process.on(sig, () => supervisor.forward(sig));
-    supervisor.onFinished = (code) => finish('the main command ended', false, code);
+    supervisor.onFinished = (code, reason) => finish(reason, false, code);
   });
 
   log.info(`colony ${version()} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
@@ -163,6 +157,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       add: (d, name, opts, command) => ctl(() => add(dirsOf(d, env).config, name, opts, command)),
       remove: (d, name) => ctl(() => remove(dirsOf(d, env).config, name)),
       restart: (d, name) => ctl(() => restart(dirsOf(d, env).messages, name)),
+      reload: (d, name) => ctl(() => reload(dirsOf(d, env).messages, name)),
       restartAll: (d) => ctl(() => restartAll(dirsOf(d, env).messages)),
       restartGroup: (d, group) => ctl(() => restartGroup(dirsOf(d, env).messages, group)),
       signal: (d, target, sig, isGroup) => ctl(() => signal(dirsOf(d, env).messages, target, sig, isGroup)),

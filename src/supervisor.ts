@@ -8,7 +8,9 @@ import type { Message } from './messages/message.ts';
 import { describeExit, exitCode } from './process/exit-status.ts';
 import type { Policy } from './process/state.ts';
 import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
+import { Scheduler } from './schedule.ts';
 import { SHUTDOWN_SIGNALS } from './signals.ts';
+import { watch, type FSWatcher } from 'chokidar';
 
 // The name the main command (Docker's CMD, given after `--`) runs under.
 export const MAIN_NAME = 'main';
@@ -28,9 +30,15 @@ export class Supervisor {
   private shutdownPromise: Promise<number> | undefined;
   private shutdownRequested = false;
   private mainClashReported = false;
+  // Problems with "after" (unknown names, cycles) last reported per process, to report each once.
+  private readonly orderProblems = new Map<string, string>();
+  private readonly waitingReported = new Map<string, string>();
+  private readonly schedulers = new Map<string, Scheduler>();
+  private readonly watchers = new Map<string, { watcher: FSWatcher; timer: ReturnType<typeof setTimeout> | undefined }>();
+  private readonly runTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   private readonly finalWaiters = new Set<() => void>();
   // Called once when colony should end on its own (the main process ended).
-  onFinished: ((code: number) => void) | undefined;
+  onFinished: ((code: number, reason: string) => void) | undefined;
 
   constructor(policy: Policy, world: SupervisorWorld) {
     this.policy = policy;
@@ -62,7 +70,7 @@ export class Supervisor {
         reported = true;
         const status = p.snapshot.lastExit!;
         this.world.log.info(`main process ended (${describeExit(status)}), stopping everything`);
-        this.onFinished?.(exitCode(status));
+        this.onFinished?.(exitCode(status), 'the main command ended');
       }
     });
     main.start();
@@ -81,15 +89,21 @@ export class Supervisor {
       if (!current) return;
       this.procs.delete(name);
       this.leaving.set(name, current);
+      this.disarm(name);
       this.world.log.info('descriptor removed, stopping for good', { proc: name });
       current.stop();
       this.forgetWhenFinal(name, current);
+      this.startWhatIsReady();
       return;
     }
     if (current) {
       if (current.descriptor.canonical === descriptor.canonical) return;
       this.world.log.info('descriptor changed, restarting with the new definition', { proc: name });
-      redefine(current, descriptor);
+      this.disarm(name);
+      if (current.phase === 'idle' || descriptor.schedule) current.redefine(descriptor);
+      else redefine(current, descriptor);
+      this.arm(current);
+      this.startWhatIsReady();
       return;
     }
     const returning = this.leaving.get(name);
@@ -99,13 +113,149 @@ export class Supervisor {
       this.procs.set(name, returning);
       this.world.log.info('descriptor added back, restarting', { proc: name });
       redefine(returning, descriptor);
+      this.arm(returning);
       return;
     }
     const p = new SupervisedProcess(name, descriptor, this.policy, this.world);
     this.procs.set(name, p);
-    p.onChange(() => this.notify());
-    this.world.log.info('descriptor added, starting', { proc: name });
-    p.start();
+    p.onChange(() => this.changed(p));
+    p.onUnhealthy = (proc, detail) => this.unhealthy(proc, detail);
+    this.world.log.info(descriptor.schedule ? 'descriptor added (scheduled)' : 'descriptor added', { proc: name });
+    this.arm(p);
+    this.startWhatIsReady();
+  }
+
+  // After any change of a process: wake waiters, start processes whose dependencies became ready,
+  // and end colony when a critical process has ended for good.
+  private changed(p: SupervisedProcess): void {
+    this.notify();
+    if (this.shuttingDown) return;
+    if (p.descriptor.critical && !p.descriptor.schedule && (p.phase === 'exited' || p.phase === 'failed') && this.procs.get(p.name) === p) {
+      const status = p.snapshot.lastExit;
+      const code = status ? exitCode(status) : 1;
+      this.world.log.error(`critical process ${p.phase === 'failed' ? 'failed' : `ended (${status ? describeExit(status) : 'unknown'})`} and will not be restarted: stopping everything`, { proc: p.name, exit_code: code });
+      this.onFinished?.(code, `critical process ${p.name} ended`);
+      return;
+    }
+    if (p.ready) this.startWhatIsReady();
+  }
+
+  private unhealthy(p: SupervisedProcess, detail: string): void {
+    if (!p.descriptor.critical || this.shuttingDown) return;
+    this.world.log.error(`critical process is unhealthy (${detail}): stopping everything`, { proc: p.name, exit_code: 1 });
+    this.onFinished?.(1, `critical process ${p.name} is unhealthy`);
+  }
+
+  // Problems in the "after" graph: unknown names and cycles, per process (only those processes are affected).
+  private orderErrors(): Map<string, string> {
+    const errors = new Map<string, string>();
+    for (const p of this.procs.values()) {
+      const unknown = p.descriptor.after.filter((d) => !this.procs.has(d));
+      if (unknown.length > 0) errors.set(p.name, `"after" names no such process: ${unknown.map((u) => JSON.stringify(u)).join(', ')}`);
+    }
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (name: string): void => {
+      if (state.get(name) === 'done') return;
+      if (state.get(name) === 'visiting') {
+        const cycle = stack.slice(stack.indexOf(name));
+        for (const n of cycle) errors.set(n, `"after" makes a cycle: ${[...cycle, name].join(' → ')}`);
+        return;
+      }
+      state.set(name, 'visiting');
+      stack.push(name);
+      for (const d of this.procs.get(name)?.descriptor.after ?? []) if (this.procs.has(d)) visit(d);
+      stack.pop();
+      state.set(name, 'done');
+    };
+    for (const name of this.procs.keys()) visit(name);
+    return errors;
+  }
+
+  // Starts every process that has not started yet and whose "after" processes are all ready.
+  private startWhatIsReady(): void {
+    if (this.shuttingDown) return;
+    const errors = this.orderErrors();
+    for (const p of this.procs.values()) {
+      if (p.phase !== 'idle' || p.descriptor.schedule) continue;
+      const problem = errors.get(p.name);
+      if (problem) {
+        if (this.orderProblems.get(p.name) !== problem) this.world.log.error(`not started: ${problem}`, { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'after' } : {}) });
+        this.orderProblems.set(p.name, problem);
+        continue;
+      }
+      this.orderProblems.delete(p.name);
+      const waiting = p.descriptor.after.filter((d) => !this.procs.get(d)!.ready);
+      if (waiting.length > 0) {
+        const text = waiting.join(', ');
+        if (this.waitingReported.get(p.name) !== text) this.world.log.info(`waiting for ${text} to be ready`, { proc: p.name });
+        this.waitingReported.set(p.name, text);
+        continue;
+      }
+      this.waitingReported.delete(p.name);
+      p.start();
+    }
+  }
+
+  // Schedules and watched files of a process.
+  private arm(p: SupervisedProcess): void {
+    const d = p.descriptor;
+    if (d.schedule) {
+      const timeoutMs = d.schedule.timeoutMs;
+      const sch = new Scheduler({
+        schedule: d.schedule,
+        clock: this.world.clock,
+        isRunning: () => !p.isFinal && p.phase !== 'idle',
+        onSkip: (due) => this.world.log.warn(`scheduled run at ${due.toISOString()} skipped: the previous run is still going`, { proc: p.name }),
+        run: () => {
+          this.world.log.info('scheduled run', { proc: p.name, next: sch.next?.toISOString() });
+          p.start();
+          if (timeoutMs !== undefined) {
+            const t = this.world.clock.setTimeout(() => {
+              this.runTimers.delete(p.name);
+              if (!p.isFinal) {
+                this.world.log.warn(`scheduled run still going after its ${timeoutMs / 1000} s timeout: stopping it`, { proc: p.name });
+                p.stop();
+              }
+            }, timeoutMs);
+            this.runTimers.set(p.name, t);
+          }
+        },
+      });
+      this.schedulers.set(p.name, sch);
+      sch.start();
+      this.world.log.info('scheduled', { proc: p.name, next: sch.next?.toISOString() });
+    }
+    if (d.watch) {
+      const w = d.watch;
+      const entry = { watcher: watch(w.paths, { ignoreInitial: true, persistent: true, ignorePermissionErrors: true }), timer: undefined as ReturnType<typeof setTimeout> | undefined };
+      entry.watcher.on('all', (event, path) => {
+        if (entry.timer) clearTimeout(entry.timer);
+        entry.timer = setTimeout(() => {
+          entry.timer = undefined;
+          if (this.shuttingDown || p.phase === 'idle') return;
+          this.world.log.info(`watched file changed (${event} ${path}): ${w.action === 'reload' ? 'reloading' : 'restarting'}`, { proc: p.name });
+          if (w.action === 'reload') p.reload();
+          else p.restart();
+        }, w.debounceMs);
+      });
+      entry.watcher.on('error', (err) => this.world.log.error('watching files failed', { proc: p.name, error: String(err) }));
+      this.watchers.set(p.name, entry);
+    }
+  }
+
+  private disarm(name: string): void {
+    this.schedulers.get(name)?.stop();
+    this.schedulers.delete(name);
+    const t = this.runTimers.get(name);
+    if (t) this.world.clock.clearTimeout(t);
+    this.runTimers.delete(name);
+    const w = this.watchers.get(name);
+    if (w) {
+      if (w.timer) clearTimeout(w.timer);
+      void w.watcher.close();
+    }
+    this.watchers.delete(name);
   }
 
   private forgetWhenFinal(name: string, p: SupervisedProcess): void {
@@ -125,6 +275,12 @@ export class Supervisor {
         const p = this.procs.get(message.name);
         if (!p) return `no process named "${message.name}"`;
         p.restart();
+        return undefined;
+      }
+      case 'RELOAD': {
+        const p = this.procs.get(message.name);
+        if (!p) return `no process named "${message.name}"`;
+        p.reload();
         return undefined;
       }
       case 'RESTART-ALL':
@@ -152,8 +308,13 @@ export class Supervisor {
 
   // Passes a signal colony received on to every process's main pid.
   forward(signal: NodeJS.Signals): void {
-    const targets = this.all().filter((p) => p.signal(signal));
-    this.world.log.info(`forwarded ${signal}`, { to: targets.map((p) => p.name) });
+    const sent: string[] = [];
+    for (const p of this.all()) {
+      const map = p.descriptor.signals;
+      const target = map && signal in map ? map[signal] : signal;
+      if (target && p.signal(target)) sent.push(target === signal ? p.name : `${p.name} (as ${target})`);
+    }
+    this.world.log.info(`forwarded ${signal}`, { to: sent });
   }
 
   // After a reap: process groups being drained may be empty now.
@@ -163,23 +324,40 @@ export class Supervisor {
   }
 
   // Stops everything in parallel (stop signal, kill time, SIGKILL), then the adopted orphans; resolves with the exit code.
-  shutdown(reason: string, requested: boolean, code?: number): Promise<number> {
+  shutdown(reason: string, requested: boolean, code?: number, received?: NodeJS.Signals): Promise<number> {
     if (this.shutdownPromise) return this.shutdownPromise;
     this.shutdownRequested = requested;
     this.world.log.info(`shutting down: ${reason}`);
     // Assigned before any process is stopped: stopping them calls back into this object.
     let resolve!: (code: number) => void;
     this.shutdownPromise = new Promise<number>((r) => (resolve = r));
-    this.runShutdown(code).then(resolve, (err: unknown) => {
+    this.runShutdown(code, received).then(resolve, (err: unknown) => {
       this.world.log.error('shutdown failed', { error: String(err) });
       resolve(EXIT_SYSTEM);
     });
     return this.shutdownPromise;
   }
 
-  private async runShutdown(code: number | undefined): Promise<number> {
-    for (const p of this.all()) p.stop();
-    await this.until(() => this.all().every((p) => p.isFinal));
+  private async runShutdown(code: number | undefined, received: NodeJS.Signals | undefined): Promise<number> {
+    for (const name of [...this.schedulers.keys(), ...this.watchers.keys()]) this.disarm(name);
+    // Reverse dependency order: a process is stopped once nothing that starts "after" it is still up;
+    // processes without such ties are stopped at once, in parallel.
+    const all = this.all();
+    const pending = new Set(all);
+    const stopWhatCan = (): void => {
+      for (const p of [...pending]) {
+        if (all.some((q) => q !== p && !q.isFinal && q.descriptor.after.includes(p.name))) continue;
+        pending.delete(p);
+        const map = p.descriptor.signals;
+        const mapped = received && map && received in map ? map[received] : undefined;
+        p.stop(mapped ?? undefined);
+      }
+    };
+    stopWhatCan();
+    await this.until(() => {
+      stopWhatCan();
+      return all.every((p) => p.isFinal);
+    });
     await this.stopAdopted();
     const result = code ?? this.exitCode();
     this.world.log.info('all processes stopped', { exit_code: result });
@@ -254,7 +432,7 @@ export class Supervisor {
 // Gives a process a new definition: started again with it (at once if it is down, after a stop if it runs).
 function redefine(p: SupervisedProcess, descriptor: Descriptor): void {
   if (p.isFinal) {
-    p.descriptor = descriptor;
+    p.redefine(descriptor);
     p.start();
   } else p.replace(descriptor);
 }

@@ -27,6 +27,12 @@ export function restart(messagesDir: string, name: string): string {
   return sendMessage(messagesDir, { type: 'RESTART', name });
 }
 
+// RELOAD: the process's reload_signal (gunicorn: SIGHUP), or a restart when it has none.
+export function reload(messagesDir: string, name: string): string {
+  checkName('process name', name);
+  return sendMessage(messagesDir, { type: 'RELOAD', name });
+}
+
 export function restartAll(messagesDir: string): string {
   return sendMessage(messagesDir, { type: 'RESTART-ALL' });
 }

@@ -1,5 +1,7 @@
 // A process descriptor: NColony's JSON format plus colony's keys (schema.ts), validated with errors
 // that name the field and the value. Pure: bytes in, descriptor or errors out; no I/O.
+import { parseNcolonyExtras, type NcolonyExtras } from '../probes/ncolony.ts';
+import { parseSchedule, type Schedule } from '../schedule.ts';
 import { signalName } from '../signals.ts';
 import { PROBE_KINDS, validateFields } from './schema.ts';
 
@@ -51,7 +53,9 @@ export interface Descriptor {
   after: string[];
   ready: ProbeDef | undefined;
   health: HealthDef | undefined;
-  schedule: unknown; // validated by src/schedule.ts
+  schedule: Schedule | undefined;
+  // NColony's "ncolony.beatcheck" / "ncolony.httpcheck", honoured as health checks.
+  ncolony: NcolonyExtras;
   watch: { paths: string[]; action: 'restart' | 'reload'; debounceMs: number } | undefined;
   output: OutputDef;
   // The canonical JSON of the whole parsed file (unknown keys included): equal means unchanged.
@@ -62,7 +66,8 @@ export interface Descriptor {
   source?: string;
 }
 
-export type ParseResult = { ok: true; descriptor: Descriptor } | { ok: false; errors: string[] };
+// warnings: problems that do not stop the process (e.g. a malformed NColony extra, which is then ignored).
+export type ParseResult = { ok: true; descriptor: Descriptor; warnings: string[] } | { ok: false; errors: string[] };
 
 // Default probe timeout, readiness wait and health timings (ms).
 export const PROBE_DEFAULTS = { timeoutMs: 5_000, readyTimeoutMs: 60_000, intervalMs: 30_000, retries: 3, startPeriodMs: 0 };
@@ -106,6 +111,15 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
   if (f.min_restart_delay !== undefined && f.max_restart_delay !== undefined && f.max_restart_delay < f.min_restart_delay) {
     errors.push(`"max_restart_delay" (${f.max_restart_delay}) must not be less than "min_restart_delay" (${f.min_restart_delay})`);
   }
+  let schedule: Schedule | undefined;
+  if (f.schedule !== undefined) {
+    const sch = parseSchedule(f.schedule);
+    if (sch.ok) schedule = sch.schedule;
+    else errors.push(sch.error);
+  }
+  // NColony's extras belong to its helper programs: a malformed one disables that check, not the process.
+  const extras = parseNcolonyExtras(value);
+  const warnings = extras.ok ? [] : extras.errors.map((e) => `${e}: this health check is ignored`);
   if (errors.length > 0) return { ok: false, errors };
   const signals = f.signals === undefined ? undefined : Object.fromEntries(Object.entries(f.signals).map(([k, v]) => [signalName(k)!, v]));
   const watch =
@@ -156,12 +170,14 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
             startPeriodMs: ms(f.health.start_period) ?? PROBE_DEFAULTS.startPeriodMs,
           }
         : undefined,
-      schedule: f.schedule,
+      schedule,
+      ncolony: extras.ok ? extras.extras : {},
       watch,
       output,
       canonical: canonicalJson(value),
       raw,
     },
+    warnings,
   };
 }
 

@@ -84,7 +84,7 @@ export const descriptorSchema = z.looseObject(
     ready: probe({}).optional(),
     health: probe({ interval: positiveSeconds.optional(), retries: count('failures in a row').optional(), start_period: seconds.optional() }).optional(),
     // Periodic runs, watched files, output
-    schedule: z.union([z.string(), z.looseObject({})], { error: 'must be a cron expression or an object such as {"every": 3600}' }).optional(),
+    schedule: z.union([z.string(), z.looseObject({})], { error: 'must be a cron expression or an object such as {"every": 3600} or {"cron": "0 * * * *", "timeout": 600}' }).optional(),
     watch: z.union([globs, z.strictObject({ paths: globs, action: z.enum(['restart', 'reload'], { error: 'must be "restart" or "reload"' }).optional(), debounce: seconds.optional() })], { error: 'must be a list of globs or {"paths": [...], "action": "restart"|"reload", "debounce": S}' }).optional(),
     output: z
       .union([z.enum(['log', 'inherit']), z.string().startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' }), z.strictObject({ file: z.string().startsWith('/', { error: 'must be an absolute path' }), max_bytes: z.int().positive().optional(), keep: z.int().min(1).optional() })], {
@@ -121,7 +121,7 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   after: 'Start only once these processes are ready; stop before them at shutdown.',
   ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, with "timeout" (s).',
   health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
-  schedule: 'Run periodically instead of keeping it up: a cron expression, or {"every": S}; optional "timeout" (s). Runs never overlap.',
+  schedule: 'Run periodically instead of keeping it up: a cron expression, {"cron": EXPR, "timeout": S} or {"every": S, "timeout": S}. Runs never overlap.',
   watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',
   output: '"log" (default: through colony\'s log), "inherit" (raw passthrough), or a file path / {"file", "max_bytes", "keep"} with size-based rotation.',
 };

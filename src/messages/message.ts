@@ -5,6 +5,7 @@ import { signalName } from '../signals.ts';
 
 export type Message =
   | { type: 'RESTART'; name: string }
+  | { type: 'RELOAD'; name: string }
   | { type: 'RESTART-ALL' }
   | { type: 'RESTART-GROUP'; group: string }
   | { type: 'SIGNAL'; signal: NodeJS.Signals; name: string }
@@ -12,7 +13,7 @@ export type Message =
 
 export type MessageResult = { ok: true; message: Message } | { ok: false; error: string };
 
-export const MESSAGE_TYPES = ['RESTART', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL'] as const;
+export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL'] as const;
 
 const fail = (error: string): MessageResult => ({ ok: false, error });
 
@@ -41,6 +42,10 @@ export function validateMessage(value: unknown): MessageResult {
   };
   switch (type) {
     case 'RESTART': {
+      const name = nameOf('name');
+      return typeof name === 'string' ? { ok: true, message: { type, name } } : name;
+    }
+    case 'RELOAD': {
       const name = nameOf('name');
       return typeof name === 'string' ? { ok: true, message: { type, name } } : name;
     }

@@ -11,6 +11,8 @@ export interface SpawnRequest {
   uid?: number | undefined;
   gid?: number | undefined;
   cwd?: string | undefined;
+  // 'inherit': the child writes straight to colony's stdout/stderr (output: inherit).
+  output?: 'pipe' | 'inherit';
 }
 
 export interface Child {
@@ -33,8 +35,8 @@ export const execaSpawner: Spawner = (req) => {
     detached: true,
     cleanup: false,
     stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdout: req.output === 'inherit' ? 'inherit' : 'pipe',
+    stderr: req.output === 'inherit' ? 'inherit' : 'pipe',
     buffer: false,
     reject: false,
     stripFinalNewline: false,

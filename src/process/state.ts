@@ -12,15 +12,19 @@ export type Phase =
   | 'draining' // main pid gone, other members of its process group still alive
   | 'backoff' // waiting to restart after a fast death
   | 'stopped' // stopped on request, for good (final)
-  | 'exited'; // ended by itself and not to be restarted (final)
+  | 'exited' // ended by itself and not to be restarted (final)
+  | 'failed'; // gave up after max_fast_restarts fast deaths in a row (final until a restart or a new definition)
 
 // What happens once the process and its group are gone: start again, stay down, or decide by the restart policy.
 export type Then = 'restart' | 'stop' | 'policy';
 
 export interface Policy extends BackoffPolicy {
-  restart: 'always' | 'never';
+  restart: 'always' | 'on-failure' | 'never';
+  successExitCodes: readonly number[];
+  maxFastRestarts: number | undefined; // undefined: never give up
   killTimeMs: number;
   stopSignal: NodeJS.Signals;
+  stopGroup: boolean; // the stop signal to the whole process group (SIGKILL always goes to the group)
 }
 
 export interface State {
@@ -33,6 +37,8 @@ export interface State {
   killSent: boolean;
   lastExit: ExitStatus | undefined;
   starts: number;
+  fastDeaths: number; // fast deaths in a row
+  stopSignal: NodeJS.Signals | undefined; // for this stop only (a shutdown may ask for another signal)
 }
 
 export type Event =
@@ -41,7 +47,7 @@ export type Event =
   | { type: 'spawn-failed'; status: ExitStatus }
   | { type: 'exited'; status: ExitStatus; groupAlive: boolean }
   | { type: 'group-empty' }
-  | { type: 'stop' }
+  | { type: 'stop'; signal?: NodeJS.Signals }
   | { type: 'restart' }
   | { type: 'kill-timeout' }
   | { type: 'restart-timeout' };
@@ -62,11 +68,11 @@ export interface Transition {
   effects: Effect[];
 }
 
-export const FINAL_PHASES: ReadonlySet<Phase> = new Set(['stopped', 'exited']);
+export const FINAL_PHASES: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'failed']);
 
 // The state of a process that was never started.
 export function initialState(policy: Policy): State {
-  return { phase: 'idle', then: 'policy', pid: undefined, startedAt: undefined, exitedAt: undefined, delayMs: policy.minDelayMs, killSent: false, lastExit: undefined, starts: 0 };
+  return { phase: 'idle', then: 'policy', pid: undefined, startedAt: undefined, exitedAt: undefined, delayMs: policy.minDelayMs, killSent: false, lastExit: undefined, starts: 0, fastDeaths: 0, stopSignal: undefined };
 }
 
 const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): Effect => ({ type: 'log', level, msg, ...(fields ? { fields } : {}) });
@@ -79,28 +85,45 @@ function spawn(state: State, now: number, extra: Effect[] = []): Transition {
   };
 }
 
-// Sends the stop signal and arms the kill timer.
-function beginStop(state: State, policy: Policy, then: Then): Transition {
+// Sends the stop signal (to the main pid, or the group with stop_group) and arms the kill timer.
+function beginStop(state: State, policy: Policy, then: Then, signal?: NodeJS.Signals): Transition {
+  const sig = signal ?? state.stopSignal ?? policy.stopSignal;
   return {
-    state: { ...state, phase: 'stopping', then, killSent: false },
+    state: { ...state, phase: 'stopping', then, killSent: false, stopSignal: sig },
     effects: [
-      { type: 'signal', signal: policy.stopSignal, target: 'main' },
+      { type: 'signal', signal: sig, target: policy.stopGroup ? 'group' : 'main' },
       { type: 'set-timer', timer: 'kill', ms: policy.killTimeMs },
     ],
   };
 }
 
+// Whether an exit counts as a success for restart: on-failure.
+export function succeeded(status: ExitStatus, policy: Policy): boolean {
+  return status.spawnError === undefined && status.code !== null && policy.successExitCodes.includes(status.code);
+}
+
 // The main pid and its whole group are gone: restart, stay stopped, or apply the restart policy.
 function afterGone(state: State, policy: Policy, now: number, extra: Effect[]): Transition {
-  const down: State = { ...state, pid: undefined, killSent: false };
+  const down: State = { ...state, pid: undefined, killSent: false, stopSignal: undefined };
   if (state.then === 'stop') return { state: { ...down, phase: 'stopped' }, effects: [...extra, log('info', 'stopped')] };
-  if (state.then === 'restart') return spawn({ ...down, delayMs: policy.minDelayMs }, now, [...extra, log('info', 'restarting')]);
-  if (policy.restart === 'never') return { state: { ...down, phase: 'exited' }, effects: extra };
+  if (state.then === 'restart') return spawn({ ...down, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, [...extra, log('info', 'restarting')]);
+  if (policy.restart === 'never') return { state: { ...down, phase: 'exited' }, effects: [...extra, log('info', 'not restarted (restart: never)')] };
+  if (policy.restart === 'on-failure' && state.lastExit && succeeded(state.lastExit, policy)) {
+    return { state: { ...down, phase: 'exited' }, effects: [...extra, log('info', 'ended successfully, not restarted (restart: on-failure)')] };
+  }
   const lived = (state.exitedAt ?? now) - (state.startedAt ?? now);
+  const fast = lived < policy.thresholdMs;
+  const fastDeaths = fast ? state.fastDeaths + 1 : 0;
+  if (fast && policy.maxFastRestarts !== undefined && fastDeaths > policy.maxFastRestarts) {
+    return {
+      state: { ...down, phase: 'failed', fastDeaths },
+      effects: [...extra, log('error', `failed: died fast ${fastDeaths} times in a row (max_fast_restarts ${policy.maxFastRestarts}); not restarted until a restart message or a new definition`, { fast_deaths: fastDeaths })],
+    };
+  }
   const { waitMs, nextDelayMs } = nextRestart(policy, state.delayMs, lived);
-  if (waitMs <= 0) return spawn({ ...down, delayMs: nextDelayMs }, now, [...extra, log('info', 'restarting')]);
+  if (waitMs <= 0) return spawn({ ...down, delayMs: nextDelayMs, fastDeaths }, now, [...extra, log('info', 'restarting')]);
   return {
-    state: { ...down, phase: 'backoff', delayMs: nextDelayMs },
+    state: { ...down, phase: 'backoff', delayMs: nextDelayMs, fastDeaths },
     effects: [...extra, log('warn', `died after ${formatMs(lived)}, restarting in ${formatMs(waitMs)}`, { delay_s: waitMs / 1000 }), { type: 'set-timer', timer: 'restart', ms: waitMs }],
   };
 }
@@ -128,10 +151,11 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
     case 'idle':
     case 'stopped':
     case 'exited':
+    case 'failed':
       switch (event.type) {
         case 'start':
         case 'restart':
-          return spawn({ ...state, delayMs: policy.minDelayMs }, now);
+          return spawn({ ...state, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, state.phase === 'failed' ? [log('info', 'revived: starting again')] : []);
         case 'stop':
           return state.phase === 'idle' ? { state: { ...state, phase: 'stopped' }, effects: [] } : same(state);
         default:
@@ -153,7 +177,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'spawn-failed':
           return mainGone(state, policy, now, event.status, false);
         case 'stop':
-          return same({ ...state, then: 'stop' });
+          return same({ ...state, then: 'stop', stopSignal: event.signal ?? state.stopSignal });
         case 'restart': // e.g. a new definition arrived: the one being started is already out of date
           return same({ ...state, then: 'restart' });
         default: // start: already starting; timers and group events belong to an earlier run
@@ -165,7 +189,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'exited':
           return mainGone(state, policy, now, event.status, event.groupAlive);
         case 'stop':
-          return beginStop(state, policy, 'stop');
+          return beginStop(state, policy, 'stop', event.signal);
         case 'restart':
           return beginStop(state, policy, 'restart');
         default:
@@ -212,7 +236,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
           return spawn(state, now, [log('info', 'restarting')]);
         case 'restart':
         case 'start':
-          return spawn({ ...state, delayMs: policy.minDelayMs }, now, [{ type: 'clear-timer', timer: 'restart' }, log('info', 'restarting on request')]);
+          return spawn({ ...state, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, [{ type: 'clear-timer', timer: 'restart' }, log('info', 'restarting on request')]);
         case 'stop':
           return { state: { ...state, phase: 'stopped' }, effects: [{ type: 'clear-timer', timer: 'restart' }, log('info', 'stopped')] };
         default:

@@ -1,12 +1,20 @@
 // The I/O shell around one process's state machine: performs the effects (spawn, signals, timers),
 // relays the child's output to the log, and feeds results back as events.
+import { existsSync, statSync } from 'node:fs';
 import type { Clock, Timer } from '../clock.ts';
-import type { Descriptor } from '../descriptor/parse.ts';
+import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
 import { describeError } from '../errors.ts';
+import { RotatingFile } from '../log/file-output.ts';
 import { decodeLine, LineSplitter } from '../log/lines.ts';
 import type { Log } from '../log/logger.ts';
+import { HealthChecker, type HealthCheckPlan, type HealthStatus } from '../probes/checker.ts';
+import { beatcheckProbe, httpcheckProbe } from '../probes/ncolony.ts';
+import { describeProbe, parseTcpTarget, runProbe, type ProbeSpec } from '../probes/probe.ts';
+import { waitReady, type ReadyWait } from '../probes/ready.ts';
 import { childEnvironment } from './environment.ts';
+import { policyFor } from './policy.ts';
 import type { Spawner } from './spawner.ts';
+import { resolveUser } from './users.ts';
 import { FINAL_PHASES, initialState, transition, type Effect, type Event, type Policy, type State, type TimerName } from './state.ts';
 
 // How the shell reaches the system: injected so that unit tests can fake it.
@@ -24,11 +32,39 @@ export interface ProcessWorld {
 // How often a draining process group is checked for emptiness (also checked after every reap).
 const GROUP_POLL_MS = 20;
 
+// A probe as written in a descriptor, made runnable (the log kind becomes a pattern).
+export function probeSpec(p: ProbeDef): ProbeSpec | string {
+  switch (p.kind) {
+    case 'tcp': {
+      const t = parseTcpTarget(p.target as string);
+      return typeof t === 'string' ? t : { kind: 'tcp', ...t };
+    }
+    case 'http':
+      return { kind: 'http', url: p.target as string };
+    case 'file':
+      return { kind: 'file', path: p.target as string };
+    case 'exec':
+      return { kind: 'exec', args: p.target as string[] };
+    case 'log':
+      return { kind: 'log', pattern: new RegExp(p.target as string) };
+  }
+}
+
 export class SupervisedProcess {
   readonly name: string;
   descriptor: Descriptor;
   policy: Policy;
+  private readonly defaults: Policy;
   private state: State;
+  // Readiness: true once running and its ready probe (if any) passed; false again when it goes down.
+  private isReady = false;
+  private readyWait: ReadyWait | undefined;
+  private readyPattern: RegExp | undefined;
+  private readyTimer: Timer | undefined;
+  private checkers: HealthChecker[] = [];
+  private file: RotatingFile | undefined;
+  // Called when a health check gives up on the process (the supervisor ends colony for a critical one).
+  onUnhealthy: ((p: SupervisedProcess, detail: string) => void) | undefined;
   private readonly world: ProcessWorld;
   private readonly log: Log;
   private readonly timers = new Map<TimerName, Timer>();
@@ -36,13 +72,22 @@ export class SupervisedProcess {
   private pgid: number | undefined;
   private readonly listeners: Array<(p: SupervisedProcess) => void> = [];
 
-  constructor(name: string, descriptor: Descriptor, policy: Policy, world: ProcessWorld) {
+  // `defaults` are colony's; the descriptor's own keys override them.
+  constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld) {
     this.name = name;
     this.descriptor = descriptor;
-    this.policy = policy;
+    this.defaults = defaults;
+    this.policy = policyFor(defaults, descriptor);
     this.world = world;
     this.log = world.log.child({ proc: name });
-    this.state = initialState(policy);
+    this.state = initialState(this.policy);
+  }
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+  get health(): HealthStatus | undefined {
+    return this.checkers.length === 0 ? undefined : this.checkers.some((c) => c.status === 'unhealthy') ? 'unhealthy' : this.checkers.every((c) => c.status === 'healthy') ? 'healthy' : 'starting';
   }
 
   get phase(): State['phase'] {
@@ -69,17 +114,35 @@ export class SupervisedProcess {
   start(): void {
     this.dispatch({ type: 'start' });
   }
-  stop(): void {
-    this.dispatch({ type: 'stop' });
+  // Stops for good, with the stop signal (or `signal`, e.g. the one a shutdown maps to), kill time, SIGKILL.
+  stop(signal?: NodeJS.Signals): void {
+    this.dispatch(signal ? { type: 'stop', signal } : { type: 'stop' });
   }
   restart(): void {
     this.dispatch({ type: 'restart' });
   }
 
+  // ctl reload: the reload signal to the main pid (gunicorn: SIGHUP) when it has one, else a restart.
+  reload(): string {
+    const sig = this.descriptor.reloadSignal;
+    if (sig && this.signal(sig)) {
+      this.log.info(`reloading with ${sig}`);
+      return `sent ${sig}`;
+    }
+    this.restart();
+    return sig ? `not running: restarted` : 'no reload_signal: restarted';
+  }
+
   // A new definition: used from the next start on; the process is restarted to pick it up.
   replace(descriptor: Descriptor): void {
-    this.descriptor = descriptor;
+    this.redefine(descriptor);
     this.dispatch({ type: 'restart' });
+  }
+
+  // Takes a new definition (and the policy it implies) without restarting.
+  redefine(descriptor: Descriptor): void {
+    this.descriptor = descriptor;
+    this.policy = policyFor(this.defaults, descriptor);
   }
 
   // Sends a signal to the main pid; false when no process is running.
@@ -101,10 +164,115 @@ export class SupervisedProcess {
   }
 
   private dispatch(event: Event): void {
+    const before = this.state.phase;
     const { state, effects } = transition(this.state, event, this.policy, this.world.clock.now());
     this.state = state;
     for (const effect of effects) this.perform(effect);
+    const up = (ph: State['phase']): boolean => ph === 'running';
+    // Readiness and health checks live while the process is running (not while it is being stopped).
+    if (!up(before) && up(this.state.phase) && this.state.pid !== undefined) this.cameUp();
+    else if (up(before) && !up(this.state.phase)) this.wentDown();
     for (const cb of this.listeners) cb(this);
+  }
+
+  // Running: wait for readiness (if it has a ready probe) and start its health checks.
+  private cameUp(): void {
+    this.stopWatchers();
+    const r = this.descriptor.ready;
+    if (!r) this.isReady = true;
+    else {
+      const spec = probeSpec(r);
+      if (typeof spec === 'string') {
+        this.log.error(`ready probe unusable: ${spec}; treated as ready`);
+        this.isReady = true;
+      } else if (spec.kind === 'log') {
+        this.readyPattern = spec.pattern;
+        this.readyTimer = this.world.clock.setTimeout(() => this.notReady(`no output line matched /${spec.pattern.source}/`), this.readyTimeout(r));
+      } else {
+        const wait = waitReady({ probe: () => runProbe(spec, this.probeOptions(r.timeoutMs)), timeoutMs: this.readyTimeout(r), clock: this.world.clock });
+        this.readyWait = wait;
+        void wait.promise.then((res) => {
+          if (this.readyWait !== wait) return;
+          this.readyWait = undefined;
+          if (res.ok) this.becameReady(describeProbe(spec));
+          else this.notReady(`${describeProbe(spec)}: ${res.detail}`);
+        });
+      }
+    }
+    for (const plan of this.healthPlans()) {
+      const checker = new HealthChecker({
+        ...plan,
+        clock: this.world.clock,
+        log: this.log,
+        onHealthy: () => {
+          this.log.info('healthy');
+          for (const cb of this.listeners) cb(this);
+        },
+        onUnhealthy: (detail) => {
+          this.log.warn(`unhealthy: ${detail}; restarting`);
+          this.onUnhealthy?.(this, detail);
+          this.restart();
+        },
+      });
+      this.checkers.push(checker);
+      checker.start();
+    }
+  }
+
+  // The wait for readiness: the probe's "timeout" bounds each check; the whole wait is at least a minute.
+  private readyTimeout(r: ProbeDef): number {
+    return Math.max(r.timeoutMs, 60_000);
+  }
+
+  private becameReady(what: string): void {
+    this.isReady = true;
+    if (this.readyTimer) this.world.clock.clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
+    this.readyPattern = undefined;
+    this.log.info('ready', { probe: what });
+    for (const cb of this.listeners) cb(this);
+  }
+
+  private notReady(detail: string): void {
+    this.readyTimer = undefined;
+    this.readyPattern = undefined;
+    this.log.error(`not ready in time (${detail}); restarting`);
+    this.restart();
+  }
+
+  private wentDown(): void {
+    this.isReady = false;
+    this.stopWatchers();
+  }
+
+  private stopWatchers(): void {
+    this.readyWait?.cancel();
+    this.readyWait = undefined;
+    if (this.readyTimer) this.world.clock.clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
+    this.readyPattern = undefined;
+    for (const c of this.checkers) c.stop();
+    this.checkers = [];
+  }
+
+  private healthPlans(): HealthCheckPlan[] {
+    const plans: HealthCheckPlan[] = [];
+    const h = this.descriptor.health;
+    if (h) {
+      const spec = probeSpec(h);
+      if (typeof spec === 'string' || spec.kind === 'log') this.log.error(`health probe unusable: ${typeof spec === 'string' ? spec : 'a log pattern cannot be a health check'}`);
+      else plans.push({ probe: () => runProbe(spec, this.probeOptions(h.timeoutMs)), intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, retries: h.retries, startPeriodMs: h.startPeriodMs });
+    }
+    const n = this.descriptor.ncolony;
+    if (n.beatcheck) plans.push(beatcheckProbe(n.beatcheck, this.name, { cwd: this.descriptor.cwd }));
+    if (n.httpcheck) plans.push(httpcheckProbe(n.httpcheck));
+    return plans;
+  }
+
+  private probeOptions(timeoutMs: number): Parameters<typeof runProbe>[1] {
+    const d = this.descriptor;
+    const who = d.user !== undefined ? resolveUser(d.user) : undefined;
+    return { timeoutMs, env: childEnvironment(this.name, d, this.world.env), cwd: d.cwd, uid: who?.uid ?? d.uid, gid: who?.gid ?? d.gid, own: this.world.own };
   }
 
   private perform(effect: Effect): void {
@@ -179,15 +347,40 @@ export class SupervisedProcess {
 
   private doSpawn(): void {
     const d = this.descriptor;
+    const fail = (code: string, message: string, field: string): void => {
+      this.log.error(message, { error: code, ...(d.source ? { file: d.source } : {}), field });
+      const status = { code: null, signal: null, spawnError: code };
+      // Reported on a later turn, like an asynchronous spawn failure: an immediate restart must not recurse.
+      this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
+    };
+    let env = childEnvironment(this.name, d, this.world.env);
+    let uid = d.uid;
+    let gid = d.gid;
+    if (d.user !== undefined) {
+      const who = resolveUser(d.user);
+      if (!who) return fail('EINVAL', `cannot start: no user ${JSON.stringify(d.user)} in /etc/passwd`, 'user');
+      ({ uid, gid } = who);
+      env = { HOME: who.home, USER: who.name, LOGNAME: who.name, ...env };
+      if (d.env?.HOME === undefined) env.HOME = who.home;
+      if (d.env?.USER === undefined) env.USER = who.name;
+      if (d.env?.LOGNAME === undefined) env.LOGNAME = who.name;
+    }
+    if (d.cwd !== undefined && !(existsSync(d.cwd) && statSync(d.cwd).isDirectory())) return fail('ENOENT', `cannot start: cwd ${JSON.stringify(d.cwd)} is not a directory`, 'cwd');
+    if (d.output.kind === 'file' && !this.file) {
+      const path = d.output.path;
+      this.file = new RotatingFile(path, { maxBytes: d.output.maxBytes, keep: d.output.keep, onError: (err) => this.log.error(`cannot write output file ${path}: ${describeError(err)}`) });
+    }
     let child;
+    const oldMask = d.umask !== undefined ? process.umask(d.umask) : undefined;
     try {
-      child = this.world.spawn({ args: d.args, env: childEnvironment(this.name, d, this.world.env), uid: d.uid, gid: d.gid });
+      child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: d.output.kind === 'inherit' ? 'inherit' : 'pipe' });
     } catch (err) {
       this.reportSpawnFailure((err as NodeJS.ErrnoException).code ?? 'EINVAL', describeError(err));
       const status = { code: null, signal: null, spawnError: (err as NodeJS.ErrnoException).code ?? 'EINVAL' };
-      // Reported on a later turn, like an asynchronous spawn failure: an immediate restart must not recurse.
       this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
       return;
+    } finally {
+      if (oldMask !== undefined) process.umask(oldMask);
     }
     const pid = child.pid;
     if (pid !== undefined) this.world.own.add(pid);
@@ -222,12 +415,17 @@ export class SupervisedProcess {
   private relay(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
     const lines = new LineSplitter();
+    const emit = (line: string): void => {
+      if (this.file) this.file.write(name === 'stderr' ? `[stderr] ${line}` : line);
+      else this.world.log.output(this.name, name, line);
+      if (this.readyPattern?.test(line)) this.becameReady(`log /${this.readyPattern.source}/`);
+    };
     stream.on('data', (chunk: Buffer) => {
-      for (const line of lines.push(chunk)) this.world.log.output(this.name, name, decodeLine(line));
+      for (const line of lines.push(chunk)) emit(decodeLine(line));
     });
     const flush = (): void => {
       const rest = lines.end();
-      if (rest) this.world.log.output(this.name, name, decodeLine(rest));
+      if (rest) emit(decodeLine(rest));
     };
     stream.once('end', flush);
     stream.once('error', (err) => {

@@ -37,7 +37,7 @@ describe('child output', () => {
     const t = await Colony.start({ files: { hello: { args: ['/bin/sh', '-c', 'echo hello world; exec sleep 1000'] } }, args: ['--log-format', 'text'] });
     started.push(t);
     await waitFor('text line', () => t.rawLines.includes('hello | hello world'));
-    assert.ok(t.rawLines.includes('colony[hello] | descriptor added, starting'), t.log());
+    assert.ok(t.rawLines.includes('colony[hello] | descriptor added'), t.log());
     await t.stop();
   });
 });

@@ -66,7 +66,7 @@ describe('bad messages', () => {
   });
 
   test('unknown type', () => {
-    assert.match(error({ type: 'STOP', name: 'web' }), /^unknown message type "STOP" \(known: RESTART, RESTART-ALL, RESTART-GROUP, SIGNAL\)$/);
+    assert.match(error({ type: 'STOP', name: 'web' }), /^unknown message type "STOP" \(known: RESTART, RELOAD, RESTART-ALL, RESTART-GROUP, SIGNAL\)$/);
     assert.match(error({ type: 'restart', name: 'web' }), /unknown message type "restart"/);
   });
 

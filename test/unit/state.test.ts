@@ -3,12 +3,12 @@ import { describe, test } from 'node:test';
 import { formatMs, initialState, transition, type Effect, type Event, type Phase, type Policy, type State, type Then } from '../../src/process/state.ts';
 
 // kill time 5 s, threshold 1 s, delays 1 s .. 60 s.
-const POLICY: Policy = { restart: 'always', killTimeMs: 5000, stopSignal: 'SIGTERM', thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000 };
+const POLICY: Policy = { restart: 'always', successExitCodes: [0], maxFastRestarts: undefined, stopGroup: false, killTimeMs: 5000, stopSignal: 'SIGTERM', thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000 };
 
 // Every run in the table started at t=0 and the events arrive at t=500: a death now is a fast one.
 const NOW = 500;
 
-const PHASES: Phase[] = ['idle', 'starting', 'running', 'stopping', 'draining', 'backoff', 'stopped', 'exited'];
+const PHASES: Phase[] = ['idle', 'starting', 'running', 'stopping', 'draining', 'backoff', 'stopped', 'exited', 'failed'];
 
 const EVENTS = {
   start: { type: 'start' },
@@ -46,6 +46,8 @@ function stateIn(phase: Phase): State {
       return { ...base, ...ran, phase, then: 'stop', exitedAt: 100, lastExit: { code: null, signal: 'SIGTERM' } };
     case 'exited':
       return { ...base, ...ran, phase, exitedAt: 100, lastExit: { code: 0, signal: null } };
+    case 'failed':
+      return { ...base, ...ran, phase, exitedAt: 100, fastDeaths: 4, lastExit: { code: 1, signal: null } };
   }
 }
 
@@ -161,6 +163,17 @@ const TABLE: readonly Row[] = [
   ['exited', 'restart', 'starting', 'policy', ['spawn']],
   ['exited', 'kill-timeout', 'exited', 'policy', []],
   ['exited', 'restart-timeout', 'exited', 'policy', []],
+  // failed (gave up after max_fast_restarts): like exited; start/restart revive it.
+  ['failed', 'start', 'starting', 'policy', ['spawn']],
+  ['failed', 'spawned', 'failed', 'policy', []],
+  ['failed', 'spawn-failed', 'failed', 'policy', []],
+  ['failed', 'exited+group', 'failed', 'policy', []],
+  ['failed', 'exited-alone', 'failed', 'policy', []],
+  ['failed', 'group-empty', 'failed', 'policy', []],
+  ['failed', 'stop', 'failed', 'policy', []],
+  ['failed', 'restart', 'starting', 'policy', ['spawn']],
+  ['failed', 'kill-timeout', 'failed', 'policy', []],
+  ['failed', 'restart-timeout', 'failed', 'policy', []],
 ];
 
 describe('transition table', () => {

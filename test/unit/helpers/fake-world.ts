@@ -13,7 +13,7 @@ export const FIRST_PID = 1000;
 
 // kill time 5 s, threshold 1 s, delays from 1 s up to 60 s.
 export function testPolicy(overrides: Partial<Policy> = {}): Policy {
-  return { restart: 'always', killTimeMs: 5000, stopSignal: 'SIGTERM', thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000, ...overrides };
+  return { restart: 'always', successExitCodes: [0], maxFastRestarts: undefined, stopGroup: false, killTimeMs: 5000, stopSignal: 'SIGTERM', thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000, ...overrides };
 }
 
 // A valid descriptor from a plain object (parsed for real, so canonical and raw are genuine).

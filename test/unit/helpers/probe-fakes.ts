@@ -1,0 +1,54 @@
+// Fakes for the probe tests: probes whose results the test scripts or settles by hand, each call stamped
+// with the virtual time, and an advance() that lets promise callbacks run between virtual milliseconds.
+import type { FakeClock } from '../../../src/clock.ts';
+import type { ProbeResult } from '../../../src/probes/probe.ts';
+
+export const OK: ProbeResult = { ok: true, detail: 'fine' };
+export const fail = (detail = 'down'): ProbeResult => ({ ok: false, detail });
+
+// Lets pending promise callbacks run (the fakes settle within a few microtask turns).
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await null;
+}
+
+// Moves virtual time forward `ms`, `step` at a time, running promise callbacks after every step,
+// so that a result that arrives at t schedules its follow-up from t, as with real time.
+export async function advance(clock: FakeClock, ms: number, step = 1): Promise<void> {
+  await flush();
+  for (let done = 0; done < ms; done += step) {
+    clock.advance(Math.min(step, ms - done));
+    await flush();
+  }
+}
+
+// A probe that answers from a script (the last entry repeats), stamping each call with the virtual time.
+export function scriptedProbe(clock: FakeClock, script: Array<ProbeResult | Error>): { probe: () => Promise<ProbeResult>; calls: number[] } {
+  const calls: number[] = [];
+  const probe = (): Promise<ProbeResult> => {
+    const entry = script[Math.min(calls.length, script.length - 1)];
+    calls.push(clock.now());
+    if (entry === undefined) throw new Error('empty script');
+    return entry instanceof Error ? Promise.reject(entry) : Promise.resolve(entry);
+  };
+  return { probe, calls };
+}
+
+// A probe whose every call stays pending until the test settles it.
+export function deferredProbe(clock: FakeClock): {
+  probe: () => Promise<ProbeResult>;
+  calls: number[];
+  settle: (i: number, r: ProbeResult) => void;
+} {
+  const calls: number[] = [];
+  const resolvers: Array<(r: ProbeResult) => void> = [];
+  const probe = (): Promise<ProbeResult> => {
+    calls.push(clock.now());
+    return new Promise((resolve) => resolvers.push(resolve));
+  };
+  const settle = (i: number, r: ProbeResult): void => {
+    const resolve = resolvers[i];
+    if (!resolve) throw new Error(`no call ${i} to settle (${resolvers.length} calls)`);
+    resolve(r);
+  };
+  return { probe, calls, settle };
+}
