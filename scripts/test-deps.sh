@@ -3,6 +3,8 @@
 # util-linux: unshare, nsenter, setsid · iproute2: ip netns (image test) · python3: fixtures
 # debootstrap: the image test's Debian root · binutils, binutils-aarch64-linux-gnu: stripping the single executables
 # qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: starting the arm64 executable here
+# gunicorn, celery, python3-celery, python3-redis, redis-server, python3-django: the real-service tests
+# (test/services), run on Debian's /usr/bin/python3; colony supervises its own redis-server there
 set -eu
 need=""
 check() { command -v "$1" >/dev/null 2>&1 || need="$need $2"; }
@@ -17,6 +19,13 @@ check aarch64-linux-gnu-strip binutils-aarch64-linux-gnu
 check qemu-aarch64-static qemu-user-static
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need="$need libc6-arm64-cross libgcc-s1-arm64-cross"
 [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need="$need libstdc++6-arm64-cross"
+# by path: a python3 earlier in PATH (pyenv, a venv) does not have Debian's modules
+[ -x /usr/bin/gunicorn ] || need="$need gunicorn"
+[ -x /usr/bin/celery ] || need="$need celery"
+[ -d /usr/lib/python3/dist-packages/celery ] || need="$need python3-celery"
+[ -d /usr/lib/python3/dist-packages/redis ] || need="$need python3-redis"
+[ -x /usr/bin/redis-server ] || need="$need redis-server"
+[ -d /usr/lib/python3/dist-packages/django ] || need="$need python3-django"
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

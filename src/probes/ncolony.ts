@@ -39,10 +39,10 @@ export type NcolonyExtrasResult = { ok: true; extras: NcolonyExtras } | { ok: fa
 // The longest timer Node can set, in seconds: a period above it would fire at once.
 const MAX_PERIOD_S = Math.floor(0x7fffffff / 1000);
 
-// The health check plan for a process with "ncolony.beatcheck". A relative status path is taken from
-// `cwd` (the process's working directory, where its heart client resolves it too), else colony's own.
-// `now` is the wall clock that file mtimes are compared with (tests pass their own).
+// The health check plan for a process with "ncolony.beatcheck" (a relative status path is taken from opts.cwd).
 export function beatcheckProbe(cfg: BeatcheckConfig, name: string, opts: { cwd?: string | undefined; now?: () => number } = {}): HealthCheckPlan {
+  // cwd: the process's working directory, where its heart client resolves a relative path too (else colony's own).
+  // now: the wall clock that file mtimes are compared with (tests pass their own).
   const periodMs = cfg.period * 1000;
   const now = opts.now ?? Date.now;
   const base = resolve(opts.cwd ?? process.cwd(), cfg.status);
@@ -88,9 +88,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// Reads and validates "ncolony.beatcheck" and "ncolony.httpcheck" from a parsed descriptor object; other keys
-// are ignored, and so is a key whose value is null (NColony's own reading). Errors name the key, field and value.
+// Reads and validates "ncolony.beatcheck" and "ncolony.httpcheck" from a parsed descriptor, with errors naming key, field and value.
 export function parseNcolonyExtras(obj: unknown): NcolonyExtrasResult {
+  // Other keys are ignored, and so is a key whose value is null (as NColony reads it: no check).
   if (!isObject(obj)) return { ok: false, errors: [`must be a JSON object, got ${show(obj)}`] };
   const errors: string[] = [];
   const extras: NcolonyExtras = {};

@@ -80,8 +80,7 @@ export function describeProbe(spec: ProbeSpec): string {
 const DEFAULT_TCP_HOST = '127.0.0.1';
 const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/;
 
-// Parses a TCP target: '127.0.0.1:6379', 'localhost:80', '[::1]:8080', ':6379' or '6379' (host 127.0.0.1).
-// Returns an error message (a string) when it is not one.
+// Parses a TCP target ('127.0.0.1:6379', 'localhost:80', '[::1]:8080', ':6379', '6379'); an error message if it is not one.
 export function parseTcpTarget(s: string): { host: string; port: number } | string {
   const expected = 'expected HOST:PORT, e.g. 127.0.0.1:6379, [::1]:8080 or :6379';
   if (typeof s !== 'string' || s.trim() === '') return `empty TCP target (${expected})`;

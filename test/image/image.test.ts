@@ -152,6 +152,11 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     await waitFor('redis ready', () => c.output('redis').some((l) => /Ready to accept connections/.test(l)), 60_000);
     await waitFor('celery worker ready', () => c.output('worker').some((l) => /ready\./.test(l)), 90_000);
     await waitFor('beat started', () => c.output('beat').some((l) => /beat: Starting/.test(l)), 60_000);
+    // after: ["redis"] with redis's ready tcp probe: the worker and beat start only once redis accepts connections
+    const at = (pred: (r: Rec) => boolean): number => c.records.findIndex(pred);
+    const redisReady = at((r) => r.proc === 'redis' && r.msg === 'ready');
+    assert.ok(redisReady >= 0, 'redis became ready');
+    for (const n of ['worker', 'beat']) assert.ok(at((r) => r.proc === n && r.msg === 'started') > redisReady, `${n} started after redis was ready`);
     const queued = await waitFor('a task queued', () => c.http('/enqueue'), 30_000);
     assert.match(queued, /^queued /);
     await waitFor('the worker ran the task', () => c.output('worker').some((l) => /add\(2, 3\) = 5/.test(l)), 60_000);
