@@ -143,6 +143,9 @@ export class SupervisedProcess {
   redefine(descriptor: Descriptor): void {
     this.descriptor = descriptor;
     this.policy = policyFor(this.defaults, descriptor);
+    // The output file (if any) is reopened from the new definition at the next start.
+    this.file?.close();
+    this.file = undefined;
   }
 
   // Sends a signal to the main pid; false when no process is running.
@@ -360,7 +363,7 @@ export class SupervisedProcess {
       const who = resolveUser(d.user);
       if (!who) return fail('EINVAL', `cannot start: no user ${JSON.stringify(d.user)} in /etc/passwd`, 'user');
       ({ uid, gid } = who);
-      env = { HOME: who.home, USER: who.name, LOGNAME: who.name, ...env };
+      // The user's HOME, USER and LOGNAME, unless the descriptor's env sets them.
       if (d.env?.HOME === undefined) env.HOME = who.home;
       if (d.env?.USER === undefined) env.USER = who.name;
       if (d.env?.LOGNAME === undefined) env.LOGNAME = who.name;
