@@ -161,7 +161,8 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       signals,
       reloadSignal: f.reload_signal,
       after: f.after ?? [],
-      ready: f.ready ? probeOf(f.ready) : undefined,
+      // For ready, "timeout" is the whole wait (default 60 s); each check is bounded by min(5 s, it).
+      ready: f.ready ? { ...probeOf(f.ready), timeoutMs: ms(f.ready.timeout) ?? PROBE_DEFAULTS.readyTimeoutMs } : undefined,
       health: f.health
         ? {
             ...probeOf(f.health),

@@ -119,7 +119,7 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   signals: 'Which signals colony forwards to this process and how they are rewritten, e.g. {"SIGINT": "SIGTERM", "SIGUSR1": null}.',
   reload_signal: 'What `colony ctl reload NAME` sends (gunicorn: SIGHUP); without it a reload is a restart.',
   after: 'Start only once these processes are ready; stop before them at shutdown.',
-  ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, with "timeout" (s).',
+  ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, with "timeout": how long to wait (s, default 60).',
   health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
   schedule: 'Run periodically instead of keeping it up: a cron expression, {"cron": EXPR, "timeout": S} or {"every": S, "timeout": S}. Runs never overlap.',
   watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',

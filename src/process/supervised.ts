@@ -192,7 +192,7 @@ export class SupervisedProcess {
         this.readyPattern = spec.pattern;
         this.readyTimer = this.world.clock.setTimeout(() => this.notReady(`no output line matched /${spec.pattern.source}/`), this.readyTimeout(r));
       } else {
-        const wait = waitReady({ probe: () => runProbe(spec, this.probeOptions(r.timeoutMs)), timeoutMs: this.readyTimeout(r), clock: this.world.clock });
+        const wait = waitReady({ probe: () => runProbe(spec, this.probeOptions(Math.min(5_000, r.timeoutMs))), timeoutMs: this.readyTimeout(r), clock: this.world.clock });
         this.readyWait = wait;
         void wait.promise.then((res) => {
           if (this.readyWait !== wait) return;
@@ -222,9 +222,9 @@ export class SupervisedProcess {
     }
   }
 
-  // The wait for readiness: the probe's "timeout" bounds each check; the whole wait is at least a minute.
+  // The wait for readiness is the probe's "timeout" (default 60 s).
   private readyTimeout(r: ProbeDef): number {
-    return Math.max(r.timeoutMs, 60_000);
+    return r.timeoutMs;
   }
 
   private becameReady(what: string): void {
