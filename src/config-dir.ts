@@ -48,9 +48,13 @@ export class ConfigDir {
   private watcher: DirWatch | undefined;
   private missingReported = false;
 
-  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number) {
+  // `batch` wraps a full rescan, so that the supervisor sees the whole directory before it starts anything.
+  private readonly batch: (fn: () => void) => void;
+
+  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn()) {
     this.dir = dir;
     this.apply = apply;
+    this.batch = batch;
     this.log = log;
     this.frequencyMs = frequencyMs;
   }
@@ -95,7 +99,9 @@ export class ConfigDir {
     for (const f of files) if (!skipReason(f)) names.add(processName(f));
     for (const n of this.applied.keys()) names.add(n);
     for (const n of this.reported.keys()) names.add(n);
-    for (const n of [...names].sort()) this.reload(n);
+    this.batch(() => {
+      for (const n of [...names].sort()) this.reload(n);
+    });
   }
 
   // Looks at the file(s) for one name and applies the outcome.

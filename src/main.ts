@@ -124,7 +124,7 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   });
 
   log.info(`colony ${version()} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
-  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs);
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn));
   const messages = new MessagesDir(o.messages, (m) => supervisor.handle(m), log, o.frequencyMs);
   if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
   await Promise.all([config.start(), messages.start()]);

@@ -11,6 +11,7 @@ import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
 import { Scheduler } from './schedule.ts';
 import { SHUTDOWN_SIGNALS } from './signals.ts';
 import { watch, type FSWatcher } from 'chokidar';
+import picomatch from 'picomatch';
 
 // The name the main command (Docker's CMD, given after `--`) runs under.
 export const MAIN_NAME = 'main';
@@ -36,6 +37,7 @@ export class Supervisor {
   private readonly schedulers = new Map<string, Scheduler>();
   private readonly watchers = new Map<string, { watcher: FSWatcher; timer: ReturnType<typeof setTimeout> | undefined }>();
   private readonly runTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
+  private batching = false;
   private readonly finalWaiters = new Set<() => void>();
   // Called once when colony should end on its own (the main process ended).
   onFinished: ((code: number, reason: string) => void) | undefined;
@@ -172,9 +174,22 @@ export class Supervisor {
     return errors;
   }
 
+  // Applies a whole scan of the config directory before deciding what can start (so that "after"
+  // does not name a process that is merely later in the scan).
+  batch(fn: () => void): void {
+    const outer = this.batching;
+    this.batching = true;
+    try {
+      fn();
+    } finally {
+      this.batching = outer;
+    }
+    if (!outer) this.startWhatIsReady();
+  }
+
   // Starts every process that has not started yet and whose "after" processes are all ready.
   private startWhatIsReady(): void {
-    if (this.shuttingDown) return;
+    if (this.shuttingDown || this.batching) return;
     const errors = this.orderErrors();
     for (const p of this.procs.values()) {
       if (p.phase !== 'idle' || p.descriptor.schedule) continue;
@@ -209,11 +224,16 @@ export class Supervisor {
         onSkip: (due) => this.world.log.warn(`scheduled run at ${due.toISOString()} skipped: the previous run is still going`, { proc: p.name }),
         run: () => {
           this.world.log.info('scheduled run', { proc: p.name, next: sch.next?.toISOString() });
+          const old = this.runTimers.get(p.name);
+          if (old) this.world.clock.clearTimeout(old);
+          this.runTimers.delete(p.name);
           p.start();
+          const run = p.snapshot.starts;
           if (timeoutMs !== undefined) {
             const t = this.world.clock.setTimeout(() => {
               this.runTimers.delete(p.name);
-              if (!p.isFinal) {
+              // Only the run this timer was set for: a later run has its own.
+              if (!p.isFinal && p.snapshot.starts === run) {
                 this.world.log.warn(`scheduled run still going after its ${timeoutMs / 1000} s timeout: stopping it`, { proc: p.name });
                 p.stop();
               }
@@ -228,8 +248,13 @@ export class Supervisor {
     }
     if (d.watch) {
       const w = d.watch;
-      const entry = { watcher: watch(w.paths, { ignoreInitial: true, persistent: true, ignorePermissionErrors: true }), timer: undefined as ReturnType<typeof setTimeout> | undefined };
+      // chokidar watches paths, not globs: watch each glob's base directory, keep events that match.
+      const scans = w.paths.map((g) => picomatch.scan(g));
+      const bases = [...new Set(scans.map((x) => (x.isGlob ? x.base || '.' : x.input)))];
+      const matchers = w.paths.map((g, i) => (scans[i]!.isGlob ? picomatch(g, { dot: true }) : (path: string) => path === g || path.startsWith(`${g}/`)));
+      const entry = { watcher: watch(bases, { ignoreInitial: true, persistent: true, ignorePermissionErrors: true }), timer: undefined as ReturnType<typeof setTimeout> | undefined };
       entry.watcher.on('all', (event, path) => {
+        if (!matchers.some((m) => m(path))) return;
         if (entry.timer) clearTimeout(entry.timer);
         entry.timer = setTimeout(() => {
           entry.timer = undefined;
@@ -359,6 +384,9 @@ export class Supervisor {
       return all.every((p) => p.isFinal);
     });
     await this.stopAdopted();
+    // Lines still in the pipes of processes that have exited: read them before exiting (bounded:
+    // a process outside colony's reach may hold a pipe open).
+    await this.until(() => this.all().every((p) => p.outputOpen === 0), 2000);
     const result = code ?? this.exitCode();
     this.world.log.info('all processes stopped', { exit_code: result });
     return result;

@@ -63,6 +63,7 @@ export class SupervisedProcess {
   private readyTimer: Timer | undefined;
   private checkers: HealthChecker[] = [];
   private file: RotatingFile | undefined;
+  private openStreams = 0;
   // Called when a health check gives up on the process (the supervisor ends colony for a critical one).
   onUnhealthy: ((p: SupervisedProcess, detail: string) => void) | undefined;
   private readonly world: ProcessWorld;
@@ -85,6 +86,10 @@ export class SupervisedProcess {
 
   get ready(): boolean {
     return this.isReady;
+  }
+  // Output pipes still open (a process that has exited may still have lines in them).
+  get outputOpen(): number {
+    return this.openStreams;
   }
   get health(): HealthStatus | undefined {
     return this.checkers.length === 0 ? undefined : this.checkers.some((c) => c.status === 'unhealthy') ? 'unhealthy' : this.checkers.every((c) => c.status === 'healthy') ? 'healthy' : 'starting';
@@ -213,8 +218,9 @@ export class SupervisedProcess {
         },
         onUnhealthy: (detail) => {
           this.log.warn(`unhealthy: ${detail}; restarting`);
-          this.onUnhealthy?.(this, detail);
           this.restart();
+          // After the restart request: for a critical process the supervisor's shutdown turns it into a stop.
+          this.onUnhealthy?.(this, detail);
         },
       });
       this.checkers.push(checker);
@@ -430,9 +436,22 @@ export class SupervisedProcess {
       const rest = lines.end();
       if (rest) emit(decodeLine(rest));
     };
-    stream.once('end', flush);
+    this.openStreams++;
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      this.openStreams--;
+      for (const cb of this.listeners) cb(this);
+    };
+    stream.once('end', () => {
+      flush();
+      close();
+    });
+    stream.once('close', close);
     stream.once('error', (err) => {
       flush();
+      close();
       this.log.warn(`reading ${name} failed`, { error: describeError(err) });
     });
   }

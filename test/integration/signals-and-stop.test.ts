@@ -67,6 +67,20 @@ describe('signals and stopping', () => {
     await c.stop();
   });
 
+  it('lines printed while stopping are in the log before colony exits (the pipes are drained)', async () => {
+    const script = "import os, signal, time\nsignal.signal(signal.SIGTERM, lambda *a: (print('got SIGTERM', flush=True), os._exit(0)))\nprint('READY', flush=True)\ntime.sleep(1000)";
+    const files: Record<string, object> = {};
+    for (let i = 0; i < 9; i++) files[`py${i}`] = { args: ['python3', '-c', script] };
+    for (let round = 0; round < 3; round++) {
+      const c = await Colony.start({ files });
+      started.push(c);
+      await waitFor('all READY', () => Object.keys(files).every((n) => c.output(n).includes('READY')), 20_000);
+      assert.equal((await c.stop()).code, 0);
+      const missing = Object.keys(files).filter((n) => !c.output(n).includes('got SIGTERM'));
+      assert.deepEqual(missing, [], `round ${round}: lines lost at exit`);
+    }
+  });
+
   it('a restart does not wait for a grandchild that holds the pipes', async () => {
     const c = await Colony.start({ files: { holder: { args: ['/bin/sh', join(FIXTURES, 'grandchild-pipe.sh')] } } });
     started.push(c);
