@@ -54,6 +54,11 @@ export class FakeChild implements Child {
       if (!groupAlive) this.world.groups.delete(this.pid);
     }
     this.exitCallback(status);
+    // A process whose group is gone has closed its pipes (a group member left behind would hold them).
+    if (!groupAlive) {
+      this.stdout.end();
+      this.stderr.end();
+    }
   }
 }
 
