@@ -40,6 +40,8 @@ COPY --from=colony /usr/local/bin/colony /usr/local/bin/colony
 COPY example/app/ /app/
 # The process descriptors in their own layer: an app image built FROM this one adds its own files here.
 COPY config.example/python/ /etc/colony/config/
+# colony as root refuses descriptors writable by group/others (a checkout made under umask 002 has 0664 files).
+RUN chmod -R go-w /etc/colony/config
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000
 # colony shuts down gracefully on SIGTERM (docker stop's default) and exits 0.

@@ -17,6 +17,12 @@ export interface RunFlags extends DirFlags {
   maxrestartdelay?: string;
   frequency?: string;
   logFormat?: string;
+  insecureFiles?: boolean;
+}
+
+export interface WaitFlags {
+  wait?: boolean;
+  timeout?: string;
 }
 
 export interface Handlers {
@@ -24,15 +30,25 @@ export interface Handlers {
   ctl: {
     add(dirs: DirFlags, name: string, opts: AddOptions, command: string[]): void;
     remove(dirs: DirFlags, name: string): void;
-    restart(dirs: DirFlags, name: string): void;
-    reload(dirs: DirFlags, name: string): void;
-    restartAll(dirs: DirFlags): void;
-    restartGroup(dirs: DirFlags, group: string): void;
-    signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean): void;
+    restart(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
+    reload(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
+    restartAll(dirs: DirFlags, w: WaitFlags): Promise<void>;
+    restartGroup(dirs: DirFlags, group: string, w: WaitFlags): Promise<void>;
+    signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean, w: WaitFlags): Promise<void>;
+    status(dirs: DirFlags, json: boolean): void;
+    check(dirs: DirFlags): void;
+    validate(dirs: DirFlags): void;
   };
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+// --wait [--timeout S] for the subcommands that send a message.
+function waitOptions(cmd: Command): Command {
+  return cmd
+    .option('--wait', 'wait until colony has handled the message (and restarted processes run again, ready); non-zero exit with the reason if not')
+    .option('--timeout <s>', 'with --wait: give up after this many seconds (default 30)');
+}
 
 function dirOptions(cmd: Command, withState: boolean): Command {
   cmd
@@ -67,13 +83,14 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('--maxrestartdelay <s>', `the delay doubles after each fast death up to this (default ${DEFAULTS.maxrestartdelay})`)
     .option('--frequency <s>', `period of the full rescan backing up the watchers, 0 for none (default ${DEFAULTS.frequency})`)
     .addOption(new Option('--log-format <format>', `json, text, or auto: text on a terminal (env ${ENV.logFormat})`))
+    .option('--insecure-files', 'as root, accept descriptor and message files writable by group/others or owned by another user (development only; env COLONY_INSECURE_FILES=1)')
     .argument('[command...]', 'a main command (after --): when it ends, colony stops everything and exits with its code')
     .action(async (command: string[], _opts, cmd: Command) => {
       await handlers.run(merged(cmd) as RunFlags, command);
     });
   program.addCommand(run);
 
-  const ctl = dirOptions(new Command('ctl'), false)
+  const ctl = dirOptions(new Command('ctl'), true)
     .description('change the config directory or send messages to a running colony')
     .enablePositionalOptions();
 
@@ -98,36 +115,40 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .argument('<name>')
     .action((name: string, _o, cmd: Command) => handlers.ctl.remove(merged(cmd), name));
 
-  ctl
-    .command('restart')
-    .description('restart one process')
-    .argument('<name>')
-    .action((name: string, _o, cmd: Command) => handlers.ctl.restart(merged(cmd), name));
+  waitOptions(ctl.command('restart').description('restart one process').argument('<name>')).action((name: string, w: WaitFlags, cmd: Command) => handlers.ctl.restart(merged(cmd), name, w));
+
+  waitOptions(ctl.command('reload').description("reload one process: its reload_signal (e.g. gunicorn's SIGHUP), or a restart when it has none").argument('<name>')).action((name: string, w: WaitFlags, cmd: Command) =>
+    handlers.ctl.reload(merged(cmd), name, w),
+  );
+
+  waitOptions(ctl.command('restart-all').description('restart every process')).action((w: WaitFlags, cmd: Command) => handlers.ctl.restartAll(merged(cmd), w));
+
+  waitOptions(ctl.command('restart-group').description('restart every process of a group').argument('<group>')).action((group: string, w: WaitFlags, cmd: Command) => handlers.ctl.restartGroup(merged(cmd), group, w));
+
+  waitOptions(
+    ctl
+      .command('signal')
+      .description("send a signal to a process's main pid (or to every process of a group with --group)")
+      .argument('<target>', 'process name (group name with --group)')
+      .argument('<signal>', 'e.g. SIGHUP, HUP or 1')
+      .option('--group', 'the target is a group'),
+  ).action((target: string, sig: string, opts: WaitFlags & { group?: boolean }, cmd: Command) => handlers.ctl.signal(merged(cmd), target, sig, opts.group === true, opts));
 
   ctl
-    .command('reload')
-    .description("reload one process: its reload_signal (e.g. gunicorn's SIGHUP), or a restart when it has none")
-    .argument('<name>')
-    .action((name: string, _o, cmd: Command) => handlers.ctl.reload(merged(cmd), name));
+    .command('status')
+    .description('show every process: state, pid, uptime, restarts, last exit, health (from the state file)')
+    .option('--json', 'print the state file (for scripts)')
+    .action((opts: { json?: boolean }, cmd: Command) => handlers.ctl.status(merged(cmd), opts.json === true));
 
   ctl
-    .command('restart-all')
-    .description('restart every process')
-    .action((_o, cmd: Command) => handlers.ctl.restartAll(merged(cmd)));
+    .command('check')
+    .description('exit 0 when colony is alive and every critical process is running, ready and healthy (Docker HEALTHCHECK, Kubernetes probes)')
+    .action((_o, cmd: Command) => handlers.ctl.check(merged(cmd)));
 
   ctl
-    .command('restart-group')
-    .description('restart every process of a group')
-    .argument('<group>')
-    .action((group: string, _o, cmd: Command) => handlers.ctl.restartGroup(merged(cmd), group));
-
-  ctl
-    .command('signal')
-    .description("send a signal to a process's main pid (or to every process of a group with --group)")
-    .argument('<target>', 'process name (group name with --group)')
-    .argument('<signal>', 'e.g. SIGHUP, HUP or 1')
-    .option('--group', 'the target is a group')
-    .action((target: string, sig: string, opts: { group?: boolean }, cmd: Command) => handlers.ctl.signal(merged(cmd), target, sig, opts.group === true));
+    .command('validate')
+    .description('check every descriptor of the config directory without a running colony; non-zero exit on any error')
+    .action((_o, cmd: Command) => handlers.ctl.validate(merged(cmd)));
 
   program.addCommand(ctl);
   return program;

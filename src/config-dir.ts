@@ -2,22 +2,26 @@
 // into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
 // A bad file is reported once (per distinct content) and never disturbs the other names nor a
 // running process: the last good definition of a name stays in force until the file is fixed or removed.
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { processName, skipReason } from './descriptor/name.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './descriptor/parse.ts';
 import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
+import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from './security.ts';
 import { watchDir, type DirWatch } from './watch-dir.ts';
 
 export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
-// Reads a whole file, refusing one over `limit` bytes without reading it.
-export function readLimited(path: string, limit = MAX_FILE_BYTES): Buffer {
+// Reads a whole file, refusing one over `limit` bytes without reading it, and one that `check`
+// (given the opened file's fstat) finds a problem with (code 'EREFUSED', the message is the reason).
+export function readLimited(path: string, limit = MAX_FILE_BYTES, check?: (st: Stats) => string | undefined): Buffer {
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+    const problem = check?.(st);
+    if (problem) throw Object.assign(new Error(problem), { code: 'EREFUSED' });
     if (st.size > limit) throw Object.assign(new Error(`file is ${st.size} bytes, over the ${limit}-byte limit`), { code: 'EFBIG' });
     const chunks: Buffer[] = [];
     let total = 0;
@@ -35,7 +39,7 @@ export function readLimited(path: string, limit = MAX_FILE_BYTES): Buffer {
   }
 }
 
-type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string };
+type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean };
 
 export class ConfigDir {
   private readonly dir: string;
@@ -47,12 +51,15 @@ export class ConfigDir {
   private readonly reported = new Map<string, string>();
   private watcher: DirWatch | undefined;
   private missingReported = false;
+  private readonly policy: FilePolicy;
 
   // `batch` wraps a full rescan, so that the supervisor sees the whole directory before it starts anything.
   private readonly batch: (fn: () => void) => void;
 
-  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn()) {
+  // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
+  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn(), policy: FilePolicy = filePolicyFrom(process.env, undefined)) {
     this.dir = dir;
+    this.policy = policy;
     this.apply = apply;
     this.batch = batch;
     this.log = log;
@@ -113,11 +120,12 @@ export class ConfigDir {
       return;
     }
     if (found.kind === 'error') {
-      const line = `${found.file}: ${found.error}`;
+      // A refused file's reason names the file itself.
+      const line = found.refused ? `descriptor ${found.error}` : `bad descriptor ${found.file}: ${found.error}`;
       if (this.reported.get(name) !== line) {
         this.reported.set(name, line);
         const keeping = this.applied.has(name) ? '; the running process keeps its last good definition' : '; not started';
-        this.log.error(`bad descriptor ${line}${keeping}`, { file: found.file, proc: name });
+        this.log.error(`${line}${keeping}`, { file: found.file, proc: name });
       }
       return;
     }
@@ -146,11 +154,14 @@ export class ConfigDir {
     if (present.length === 0) return { kind: 'absent' };
     if (present.length > 1) return { kind: 'error', file: join(this.dir, name), error: `both "${name}" and "${name}.json" exist; remove one of them` };
     const file = join(this.dir, present[0]!);
+    const refused = fileProblem(file, this.dir, this.policy);
+    if (refused) return { kind: 'error', file, error: refused, refused: true };
     let bytes: Buffer;
     try {
-      bytes = readLimited(file);
+      bytes = readLimited(file, MAX_FILE_BYTES, (st) => statProblem(file, st, this.policy));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' }; // vanished between stat and read
+      if ((err as NodeJS.ErrnoException).code === 'EREFUSED') return { kind: 'error', file, error: (err as Error).message, refused: true };
       return { kind: 'error', file, error: describeError(err) };
     }
     const parsed = parseDescriptor(bytes);

@@ -4,12 +4,15 @@ import { CommanderError } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
-import { buildProgram, type DirFlags, type Handlers, type RunFlags } from './cli.ts';
+import { buildProgram, type DirFlags, type Handlers, type RunFlags, type WaitFlags } from './cli.ts';
+import { check, status as ctlStatus } from './ctl/status.ts';
+import { validate } from './ctl/validate.ts';
+import { waitFor } from './ctl/wait.ts';
 import { realClock } from './clock.ts';
 import { ConfigDir } from './config-dir.ts';
 import { add } from './ctl/add.ts';
 import { reload, remove, restart, restartAll, restartGroup, signal } from './ctl/commands.ts';
-import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError } from './errors.ts';
+import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
 import { loadLibc } from './libc.ts';
 import { createLog, type Log } from './log/logger.ts';
 import { MessagesDir } from './messages/watcher.ts';
@@ -19,6 +22,9 @@ import { execaSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
 import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
 import { Supervisor } from './supervisor.ts';
+import { procStart, processStatus, StatusFile } from './status.ts';
+import { Acks } from './acks.ts';
+import { filePolicyFrom } from './security.ts';
 
 declare const COLONY_VERSION: string | undefined;
 
@@ -44,11 +50,16 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     frequencyMs: seconds('frequency', flags.frequency, DEFAULTS.frequency),
     logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty),
     main: command.length > 0 ? command : undefined,
+    insecureFiles: flags.insecureFiles === true,
   };
 }
 
-function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; messages: string } {
-  return { config: directory(flags.config, ENV.config, DEFAULTS.config, env), messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env) };
+function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; messages: string; state: string } {
+  return {
+    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
+    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
+    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
+  };
 }
 
 // `colony run`: supervises until a shutdown signal or the end of the main command; resolves with the exit code.
@@ -64,6 +75,7 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   const supervisor = new Supervisor(policy, world);
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
+  let subreaper = false;
   let libc;
   try {
     libc = loadLibc();
@@ -78,7 +90,10 @@ async function run(o: RunOptions, log: Log): Promise<number> {
       reaper.sweep();
     }
     if (isPid1) log.info('running as PID 1: reaping orphans');
-    else if (libc.setChildSubreaper()) log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
+    else if (libc.setChildSubreaper()) {
+      subreaper = true;
+      log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
+    }
     else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
   }
 
@@ -124,13 +139,35 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   });
 
   log.info(`colony ${version()} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
-  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn));
-  const messages = new MessagesDir(o.messages, (m) => supervisor.handle(m), log, o.frequencyMs);
+  const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
+  if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy);
+  const started = new Date().toISOString();
+  const status = new StatusFile(o.state, log, () => ({
+    colony: { pid: process.pid, version: version(), started, procStart: procStart('self') ?? '', mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
+    processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name))),
+  }));
+  supervisor.onAnyChange(() => status.touch());
+  const acks = new Acks(o.state, log);
+  const messages = new MessagesDir(
+    o.messages,
+    (m, file) => {
+      const restarting = supervisor.restartTargets(m).map((p) => ({ name: p.name, starts: p.snapshot.starts }));
+      const problem = supervisor.handle(m);
+      acks.record(file, problem ? { ok: false, error: problem, restarting: [] } : { ok: true, restarting });
+      return problem;
+    },
+    log,
+    o.frequencyMs,
+    filePolicy,
+  );
   if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
   await Promise.all([config.start(), messages.start()]);
+  status.write();
   if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
 
   const code = await done;
+  status.write();
   await Promise.allSettled([config.close(), messages.close()]);
   return code;
 }
@@ -142,6 +179,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const ctl = (f: () => string | string[]): void => {
     const out = f();
     for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);
+  };
+  // Writes a message; with --wait, waits for colony's acknowledgement (and restarted processes to run).
+  const sendAndWait = async (d: DirFlags, w: WaitFlags, send: () => string): Promise<void> => {
+    const file = send();
+    process.stdout.write(`${file}\n`);
+    if (!w.wait) return;
+    const timeoutMs = seconds('timeout', w.timeout, 30, { allowZero: false });
+    const problem = await waitFor(dirsOf(d, env).state, file, timeoutMs);
+    if (problem) throw new ColonyError(problem, 1);
+    process.stdout.write('done\n');
   };
   const handlers: Handlers = {
     async run(flags, command) {
@@ -156,11 +203,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     ctl: {
       add: (d, name, opts, command) => ctl(() => add(dirsOf(d, env).config, name, opts, command)),
       remove: (d, name) => ctl(() => remove(dirsOf(d, env).config, name)),
-      restart: (d, name) => ctl(() => restart(dirsOf(d, env).messages, name)),
-      reload: (d, name) => ctl(() => reload(dirsOf(d, env).messages, name)),
-      restartAll: (d) => ctl(() => restartAll(dirsOf(d, env).messages)),
-      restartGroup: (d, group) => ctl(() => restartGroup(dirsOf(d, env).messages, group)),
-      signal: (d, target, sig, isGroup) => ctl(() => signal(dirsOf(d, env).messages, target, sig, isGroup)),
+      restart: (d, name, w) => sendAndWait(d, w, () => restart(dirsOf(d, env).messages, name)),
+      reload: (d, name, w) => sendAndWait(d, w, () => reload(dirsOf(d, env).messages, name)),
+      restartAll: (d, w) => sendAndWait(d, w, () => restartAll(dirsOf(d, env).messages)),
+      restartGroup: (d, group, w) => sendAndWait(d, w, () => restartGroup(dirsOf(d, env).messages, group)),
+      signal: (d, target, sig, isGroup, w) => sendAndWait(d, w, () => signal(dirsOf(d, env).messages, target, sig, isGroup)),
+      status: (d, json) => ctl(() => ctlStatus(dirsOf(d, env).state, json)),
+      check: (d) => {
+        const problem = check(dirsOf(d, env).state);
+        if (problem) throw new ColonyError(`unhealthy: ${problem}`, 1);
+        process.stdout.write('ok\n');
+      },
+      validate: (d) => {
+        const r = validate(dirsOf(d, env).config);
+        process.stdout.write(`${r.lines.join('\n')}\n`);
+        if (r.errors > 0) throw usageError(`${r.errors} invalid descriptor(s) in ${dirsOf(d, env).config}`);
+      },
     },
   };
   const program = buildProgram(version(), handlers).exitOverride();

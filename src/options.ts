@@ -32,6 +32,7 @@ export interface RunOptions {
   frequencyMs: number;
   logFormat: LogFormat;
   main: string[] | undefined;
+  insecureFiles: boolean;
 }
 
 // A directory from the flag, else the environment variable, else the default.

@@ -331,6 +331,24 @@ export class Supervisor {
     }
   }
 
+  // The processes a message would restart (for acknowledgements: ctl --wait waits for them to run again).
+  restartTargets(message: Message): SupervisedProcess[] {
+    switch (message.type) {
+      case 'RESTART':
+        return [this.procs.get(message.name)].filter((p): p is SupervisedProcess => p !== undefined);
+      case 'RELOAD': {
+        const p = this.procs.get(message.name);
+        return p && !(p.descriptor.reloadSignal && p.phase === 'running') ? [p] : [];
+      }
+      case 'RESTART-ALL':
+        return [...this.procs.values()].filter((p) => !p.descriptor.schedule);
+      case 'RESTART-GROUP':
+        return [...this.procs.values()].filter((p) => p.groups.includes(message.group) && !p.descriptor.schedule);
+      case 'SIGNAL':
+        return [];
+    }
+  }
+
   // Passes a signal colony received on to every process's main pid.
   forward(signal: NodeJS.Signals): void {
     const sent: string[] = [];
@@ -424,7 +442,20 @@ export class Supervisor {
     }
   }
 
+  private readonly changeListeners: Array<() => void> = [];
+
+  // Called after any change of any process (the status file listens).
+  onAnyChange(cb: () => void): void {
+    this.changeListeners.push(cb);
+  }
+
+  // The scheduler's next run of a scheduled process.
+  nextRun(name: string): Date | undefined {
+    return this.schedulers.get(name)?.next;
+  }
+
   private notify(): void {
+    for (const cb of this.changeListeners) cb();
     for (const w of [...this.finalWaiters]) w();
   }
 

@@ -24,13 +24,23 @@ export interface DirWatchOptions {
 
 export function watchDir(o: DirWatchOptions): DirWatch {
   const watcher: FSWatcher = watch(o.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
+  // Kubernetes ConfigMap volumes: NAME -> ..data/NAME, ..data -> ..TIMESTAMP/; an update swaps the
+  // ..data symlink, and no event names NAME. Any change to a '..' entry rescans the directory, so
+  // that exactly the processes whose content changed are restarted.
+  const isAtomicWriterEntry = (file: string): boolean => file.startsWith('..');
   const onPath = (path: string): void => {
     const file = basename(path);
-    if (path === join(o.dir, file)) o.onFile(file);
+    if (path !== join(o.dir, file)) return;
+    if (isAtomicWriterEntry(file)) o.rescan();
+    else o.onFile(file);
   };
-  for (const e of o.events) watcher.on(e, onPath);
+  for (const e of new Set([...o.events, 'add', 'change', 'unlink'] as const)) {
+    watcher.on(e, (path: string) => {
+      if (o.events.includes(e) || isAtomicWriterEntry(basename(path))) onPath(path);
+    });
+  }
   const onDir = (path: string): void => {
-    if (path === o.dir) o.rescan();
+    if (path === o.dir || (path === join(o.dir, basename(path)) && isAtomicWriterEntry(basename(path)))) o.rescan();
   };
   watcher.on('addDir', onDir).on('unlinkDir', onDir);
   watcher.on('error', (err) => o.log.error(`watching the ${o.what} directory failed; the periodic rescan goes on`, { dir: o.dir, error: describeError(err) }));

@@ -5,8 +5,10 @@ import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import { readLimited } from '../config-dir.ts';
 import { skipReason } from '../descriptor/name.ts';
+import { MAX_FILE_BYTES } from '../descriptor/parse.ts';
 import { describeError } from '../errors.ts';
 import type { Log } from '../log/logger.ts';
+import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../security.ts';
 import { watchDir, type DirWatch } from '../watch-dir.ts';
 import { parseMessage, type Message } from './message.ts';
 
@@ -25,9 +27,12 @@ export class MessagesDir {
   private watcher: DirWatch | undefined;
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private failureReported = false;
+  private readonly policy: FilePolicy;
 
-  constructor(dir: string, handler: Handler, log: Log, frequencyMs: number) {
+  // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
+  constructor(dir: string, handler: Handler, log: Log, frequencyMs: number, policy: FilePolicy = filePolicyFrom(process.env, undefined)) {
     this.dir = dir;
+    this.policy = policy;
     this.handler = handler;
     this.log = log;
     this.frequencyMs = frequencyMs;
@@ -75,12 +80,16 @@ export class MessagesDir {
 
   private handleFile(file: string): void {
     const path = join(this.dir, file);
+    // A message restarts and signals processes: only from someone trusted (see security.ts).
+    const refused = fileProblem(path, this.dir, this.policy);
+    if (refused) return this.reject(file, refused);
     let bytes: Buffer;
     try {
-      bytes = readLimited(path);
+      bytes = readLimited(path, MAX_FILE_BYTES, (st) => statProblem(path, st, this.policy));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return; // handled already (or withdrawn)
+      if (code === 'EREFUSED') return this.reject(file, (err as Error).message);
       if (code === 'EISDIR') return this.reject(file, 'a directory, not a message file');
       return this.reject(file, `cannot be read: ${describeError(err)}`);
     }

@@ -11,6 +11,7 @@ import { HealthChecker, type HealthCheckPlan, type HealthStatus } from '../probe
 import { beatcheckProbe, httpcheckProbe } from '../probes/ncolony.ts';
 import { describeProbe, parseTcpTarget, runProbe, type ProbeSpec } from '../probes/probe.ts';
 import { waitReady, type ReadyWait } from '../probes/ready.ts';
+import { canSwitchTo } from '../security.ts';
 import { childEnvironment } from './environment.ts';
 import { policyFor } from './policy.ts';
 import type { Spawner } from './spawner.ts';
@@ -27,6 +28,8 @@ export interface ProcessWorld {
   log: Log;
   // pids spawned here, which the reaper must leave to libuv.
   own: Set<number>;
+  // colony's own effective uid and gid (default: process.geteuid() and getegid()); only root can start processes as someone else.
+  ids?: { uid: number; gid: number };
 }
 
 // How often a draining process group is checked for emptiness (also checked after every reap).
@@ -64,6 +67,8 @@ export class SupervisedProcess {
   private checkers: HealthChecker[] = [];
   private file: RotatingFile | undefined;
   private openStreams = 0;
+  // Wall-clock time of the last phase change, for status.
+  since = Date.now();
   // Called when a health check gives up on the process (the supervisor ends colony for a critical one).
   onUnhealthy: ((p: SupervisedProcess, detail: string) => void) | undefined;
   private readonly world: ProcessWorld;
@@ -175,6 +180,7 @@ export class SupervisedProcess {
     const before = this.state.phase;
     const { state, effects } = transition(this.state, event, this.policy, this.world.clock.now());
     this.state = state;
+    if (state.phase !== before) this.since = Date.now();
     for (const effect of effects) this.perform(effect);
     const up = (ph: State['phase']): boolean => ph === 'running';
     // Readiness and health checks live while the process is running (not while it is being stopped).
@@ -373,6 +379,13 @@ export class SupervisedProcess {
       if (d.env?.HOME === undefined) env.HOME = who.home;
       if (d.env?.USER === undefined) env.USER = who.name;
       if (d.env?.LOGNAME === undefined) env.LOGNAME = who.name;
+    }
+    const ids = this.world.ids ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+    const cannot = canSwitchTo(uid, gid, ids.uid, ids.gid);
+    if (cannot) {
+      const field = d.user !== undefined ? 'user' : uid !== undefined && uid !== ids.uid ? 'uid' : 'gid';
+      const asked = field === 'user' ? `"user": ${JSON.stringify(d.user)} (uid ${uid}, gid ${gid})` : `"${field}": ${field === 'uid' ? uid : gid}`;
+      return fail('EPERM', `cannot start: ${asked} is refused: ${cannot}`, field);
     }
     if (d.cwd !== undefined && !(existsSync(d.cwd) && statSync(d.cwd).isDirectory())) return fail('ENOENT', `cannot start: cwd ${JSON.stringify(d.cwd)} is not a directory`, 'cwd');
     if (d.output.kind === 'file' && !this.file) {

@@ -4,7 +4,7 @@
 // what `docker run` of the example image does, without a Docker engine.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -99,7 +99,10 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     cpSync(BINARY, join(root, 'usr/local/bin/colony'));
     cpSync(join(REPO, 'example/app'), join(root, 'app'), { recursive: true });
     mkdirSync(join(root, 'etc/colony/config'), { recursive: true });
-    for (const f of readdirSync(join(REPO, 'config.example/python'))) cpSync(join(REPO, 'config.example/python', f), join(root, 'etc/colony/config', f));
+    for (const f of readdirSync(join(REPO, 'config.example/python'))) {
+      cpSync(join(REPO, 'config.example/python', f), join(root, 'etc/colony/config', f));
+      chmodSync(join(root, 'etc/colony/config', f), 0o644); // the Dockerfile's `RUN chmod -R go-w`
+    }
     cpSync(join(REPO, 'test/fixtures/orphans.sh'), join(root, 'usr/local/bin/orphans.sh'));
     assert.ok(!existsSync(join(root, 'usr/bin/node')), 'the root has no Node.js');
     spawnSync('ip', ['netns', 'del', netns]);

@@ -43,6 +43,7 @@ describe('Dockerfile', () => {
     assert.match(final, /^ENTRYPOINT \["\/usr\/local\/bin\/colony", "run"\]$/m);
     assert.match(final, /^STOPSIGNAL SIGTERM$/m);
     assert.match(final, /^COPY config\.example\/python\/ \/etc\/colony\/config\/$/m);
+    assert.match(final, /^RUN chmod -R go-w \/etc\/colony\/config$/m);
     assert.match(text, /^FROM scratch AS colony$/m);
   });
 });

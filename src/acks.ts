@@ -1,0 +1,49 @@
+// Acknowledgements of messages, for `colony ctl ... --wait`: $STATE/acks/<message file>.json says
+// whether the message was carried out (or why not) and which processes it restarts. Written
+// atomically; acknowledgements nobody collected are removed after ten minutes.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACKS_DIR, ackPath, type Ack } from './ctl/wait.ts';
+import { describeError } from './errors.ts';
+import type { Log } from './log/logger.ts';
+
+const KEEP_MS = 10 * 60 * 1000;
+
+export class Acks {
+  private readonly stateDir: string;
+  private readonly log: Log;
+  private failing = false;
+
+  constructor(stateDir: string, log: Log) {
+    this.stateDir = stateDir;
+    this.log = log;
+  }
+
+  // Records the outcome of one message.
+  record(messageFile: string, ack: Omit<Ack, 'file' | 'at'>): void {
+    const dir = join(this.stateDir, ACKS_DIR);
+    const final = ackPath(this.stateDir, messageFile);
+    const temp = `${final}.${process.pid}.tmp`;
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(temp, JSON.stringify({ file: messageFile, at: new Date().toISOString(), ...ack }));
+      renameSync(temp, final);
+      this.failing = false;
+      this.prune(dir);
+    } catch (err) {
+      if (!this.failing) this.log.error('cannot write message acknowledgements (ctl --wait will time out)', { dir, error: describeError(err) });
+      this.failing = true;
+    }
+  }
+
+  private prune(dir: string): void {
+    const now = Date.now();
+    for (const f of readdirSync(dir)) {
+      try {
+        if (now - statSync(join(dir, f)).mtimeMs > KEEP_MS) rmSync(join(dir, f), { force: true });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// ctl ... --wait: waits until colony has handled the message (its acknowledgement in $STATE/acks/)
+// and, for restarts, until each restarted process runs again (and is ready); a reason otherwise.
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readStatus } from '../status.ts';
+
+export const ACKS_DIR = 'acks';
+
+export interface Ack {
+  file: string;
+  ok: boolean;
+  error?: string;
+  at: string;
+  // Processes being restarted, with how many times each had been started before.
+  restarting: Array<{ name: string; starts: number }>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// The path colony writes the acknowledgement of a message file to.
+export function ackPath(stateDir: string, messageFile: string): string {
+  return join(stateDir, ACKS_DIR, `${basename(messageFile)}.json`);
+}
+
+// Waits for the outcome of a message; returns undefined on success, else the reason.
+export async function waitFor(stateDir: string, messageFile: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  const path = ackPath(stateDir, messageFile);
+  let ack: Ack | undefined;
+  while (!ack) {
+    try {
+      ack = JSON.parse(readFileSync(path, 'utf8')) as Ack;
+    } catch {
+      if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s: colony did not handle ${messageFile} (is it running, with this --messages and --state?)`;
+      await sleep(20);
+    }
+  }
+  rmSync(path, { force: true });
+  if (!ack.ok) return `colony refused the message: ${ack.error ?? 'unknown reason'}`;
+  for (;;) {
+    const pending: string[] = [];
+    let failure: string | undefined;
+    try {
+      const st = readStatus(stateDir);
+      for (const t of ack.restarting) {
+        const p = st.processes.find((x) => x.name === t.name);
+        if (!p) {
+          failure = `process ${t.name} is gone`;
+          break;
+        }
+        const restarted = p.restarts + 1 > t.starts;
+        if (restarted && (p.state === 'failed' || p.state === 'exited' || p.state === 'backoff')) failure = `process ${t.name} did not stay up after the restart (${p.state}${p.lastExit ? `, last exit ${JSON.stringify(p.lastExit)}` : ''})`;
+        else if (!(restarted && p.state === 'running' && p.ready)) pending.push(t.name);
+      }
+    } catch (err) {
+      pending.push((err as Error).message);
+    }
+    if (failure) return failure;
+    if (pending.length === 0) return undefined;
+    if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s waiting for ${pending.join(', ')} to run again (and be ready)`;
+    await sleep(20);
+  }
+}
