@@ -46,7 +46,6 @@ ENV PYTHONUNBUFFERED=1
 EXPOSE 8000
 # colony shuts down gracefully on SIGTERM (docker stop's default) and exits 0.
 STOPSIGNAL SIGTERM
-# colony has no check command yet: ask the web process itself.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
-  CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+# Healthy while colony runs and every critical process (redis, web) is running, ready and healthy.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["/usr/local/bin/colony", "ctl", "check"]
 ENTRYPOINT ["/usr/local/bin/colony", "run"]

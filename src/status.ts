@@ -16,7 +16,7 @@ export interface ProcessStatus {
   pid: number | null;
   since: string;
   restarts: number;
-  lastExit: { code: number | null; signal: string | null; error?: string } | null;
+  lastExit: { code: number | null; signal: string | null; at: string | null; error?: string } | null;
   health: string | null;
   ready: boolean;
   failed: boolean;
@@ -49,7 +49,7 @@ export function processStatus(p: SupervisedProcess, nextRun: Date | undefined): 
     pid: s.pid ?? null,
     since: new Date(p.since).toISOString(),
     restarts: Math.max(0, s.starts - 1),
-    lastExit: last ? { code: last.code, signal: last.signal, ...(last.spawnError ? { error: last.spawnError } : {}) } : null,
+    lastExit: last ? { code: last.code, signal: last.signal, at: p.lastExitAt ? new Date(p.lastExitAt).toISOString() : null, ...(last.spawnError ? { error: last.spawnError } : {}) } : null,
     health: p.health ?? null,
     ready: p.ready,
     failed: p.phase === 'failed',

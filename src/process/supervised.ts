@@ -69,6 +69,8 @@ export class SupervisedProcess {
   private openStreams = 0;
   // Wall-clock time of the last phase change, for status.
   since = Date.now();
+  // Wall-clock time of the last exit (or failed start), for status.
+  lastExitAt: number | undefined;
   // Called when a health check gives up on the process (the supervisor ends colony for a critical one).
   onUnhealthy: ((p: SupervisedProcess, detail: string) => void) | undefined;
   private readonly world: ProcessWorld;
@@ -181,6 +183,7 @@ export class SupervisedProcess {
     const { state, effects } = transition(this.state, event, this.policy, this.world.clock.now());
     this.state = state;
     if (state.phase !== before) this.since = Date.now();
+    if (event.type === 'exited' || event.type === 'spawn-failed') this.lastExitAt = Date.now();
     for (const effect of effects) this.perform(effect);
     const up = (ph: State['phase']): boolean => ph === 'running';
     // Readiness and health checks live while the process is running (not while it is being stopped).

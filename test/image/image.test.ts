@@ -164,6 +164,17 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     assert.match(queued, /^queued /);
     await waitFor('the worker ran the task', () => c.output('worker').some((l) => /add\(2, 3\) = 5/.test(l)), 60_000);
 
+    // the image's HEALTHCHECK: `colony ctl check` inside the container; and `ctl status`
+    const health = await waitFor('ctl check ok', () => {
+      const r = c.exec('/usr/local/bin/colony', 'ctl', 'check');
+      return r.status === 0 ? r : undefined;
+    }, 60_000);
+    assert.equal(health.stdout.trim(), 'ok');
+    const table = c.exec('/usr/local/bin/colony', 'ctl', 'status');
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^web \*\s+running/m);
+    assert.match(table.stdout, /^worker\s+running/m);
+
     // an orphan storm inside the root leaves no zombies
     const add = c.exec('/usr/local/bin/colony', 'ctl', 'add', 'storm', '--', '/bin/sh', '/usr/local/bin/orphans.sh', '1000');
     assert.equal(add.status, 0, add.stderr);
