@@ -18,6 +18,8 @@ export interface RunFlags extends DirFlags {
   frequency?: string;
   logFormat?: string;
   insecureFiles?: boolean;
+  stopTimeout?: string;
+  logOnly?: string;
 }
 
 export interface WaitFlags {
@@ -83,6 +85,8 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('--maxrestartdelay <s>', `the delay doubles after each fast death up to this (default ${DEFAULTS.maxrestartdelay})`)
     .option('--frequency <s>', `period of the full rescan backing up the watchers, 0 for none (default ${DEFAULTS.frequency})`)
     .addOption(new Option('--log-format <format>', `json, text, or auto: text on a terminal (env ${ENV.logFormat})`))
+    .option('--log-only <which>', `all (default), colony (its own records only: route processes with their "output"), or processes (their lines, with colony's warnings and errors) (env ${ENV.logOnly})`)
+    .option('--stop-timeout <s>', `the whole shutdown's budget: each process gets min(its kill time, what is left), then SIGKILL (env ${ENV.stopTimeout}, default ${DEFAULTS.stopTimeout})`)
     .option('--insecure-files', 'as root, accept descriptor and message files writable by group/others or owned by another user (development only; env COLONY_INSECURE_FILES=1)')
     .argument('[command...]', 'a main command (after --): when it ends, colony stops everything and exits with its code')
     .action(async (command: string[], _opts, cmd: Command) => {

@@ -16,7 +16,7 @@ import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from 
 import { loadLibc } from './libc.ts';
 import { createLog, type Log } from './log/logger.ts';
 import { MessagesDir } from './messages/watcher.ts';
-import { DEFAULTS, ENV, directory, logFormat, seconds, type RunOptions } from './options.ts';
+import { DEFAULTS, ENV, directory, logFormat, logOnly, seconds, type RunOptions } from './options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { execaSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
@@ -51,6 +51,8 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty),
     main: command.length > 0 ? command : undefined,
     insecureFiles: flags.insecureFiles === true,
+    logOnly: logOnly(flags.logOnly ?? env[ENV.logOnly]),
+    stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };
 }
 
@@ -73,6 +75,8 @@ async function run(o: RunOptions, log: Log): Promise<number> {
   const world = { clock, spawn: execaSpawner, kill, env: process.env, log, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world);
+  supervisor.stopBudgetMs = o.stopTimeoutMs;
+  if (o.killTimeMs > o.stopTimeoutMs) log.warn(`--killtime ${o.killTimeMs / 1000} s is longer than the ${o.stopTimeoutMs / 1000} s shutdown budget (--stop-timeout): at shutdown a process gets what is left of the budget`);
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
   let subreaper = false;
@@ -194,7 +198,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     async run(flags, command) {
       // isatty(1), not process.stdout.isTTY: touching process.stdout would make a piped fd 1 non-blocking.
       const o = runOptions(flags, command, env, isatty(1));
-      log = createLog(o.logFormat);
+      log = createLog(o.logFormat, 'info', 1, o.logOnly);
       const last = (what: string) => (err: unknown) => log!.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
       process.on('uncaughtException', last('uncaught exception'));
       process.on('unhandledRejection', last('unhandled promise rejection'));

@@ -12,6 +12,8 @@ export const DEFAULTS = {
   minrestartdelay: 1,
   maxrestartdelay: 60,
   frequency: 60,
+  // Docker waits 10 s between docker stop's SIGTERM and its SIGKILL: the whole shutdown fits in 9.
+  stopTimeout: 9,
 } as const;
 
 export const ENV = {
@@ -19,6 +21,8 @@ export const ENV = {
   messages: 'COLONY_MESSAGES',
   state: 'COLONY_STATE',
   logFormat: 'COLONY_LOG_FORMAT',
+  stopTimeout: 'COLONY_STOP_TIMEOUT',
+  logOnly: 'COLONY_LOG_ONLY',
 } as const;
 
 export interface RunOptions {
@@ -33,6 +37,8 @@ export interface RunOptions {
   logFormat: LogFormat;
   main: string[] | undefined;
   insecureFiles: boolean;
+  stopTimeoutMs: number;
+  logOnly: 'all' | 'colony' | 'processes';
 }
 
 // A directory from the flag, else the environment variable, else the default.
@@ -47,6 +53,13 @@ export function seconds(option: string, value: string | number | undefined, fall
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw usageError(`--${option} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds (such as 5 or 0.5), got ${JSON.stringify(value)}`);
   return Math.round(n * 1000);
+}
+
+// Which records the log holds: all, colony's own only, or the processes' lines (with colony's warnings and errors).
+export function logOnly(value: string | undefined): 'all' | 'colony' | 'processes' {
+  const v = value ?? 'all';
+  if (v === 'all' || v === 'colony' || v === 'processes') return v;
+  throw usageError(`--log-only must be all, colony or processes, got ${JSON.stringify(value)}`);
 }
 
 // 'json', 'text', or 'auto' (text on a terminal, JSON otherwise).

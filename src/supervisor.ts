@@ -38,6 +38,9 @@ export class Supervisor {
   private readonly watchers = new Map<string, { watcher: FSWatcher; timer: ReturnType<typeof setTimeout> | undefined }>();
   private readonly runTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   private batching = false;
+  // The whole shutdown's budget (--stop-timeout): each process gets min(its kill time, what is left).
+  stopBudgetMs = Infinity;
+  private readonly budgetWarned = new Set<string>();
   private readonly finalWaiters = new Set<() => void>();
   // Called once when colony should end on its own (the main process ended).
   onFinished: ((code: number, reason: string) => void) | undefined;
@@ -119,12 +122,20 @@ export class Supervisor {
       return;
     }
     const p = new SupervisedProcess(name, descriptor, this.policy, this.world);
+    this.warnBudget(p);
     this.procs.set(name, p);
     p.onChange(() => this.changed(p));
     p.onUnhealthy = (proc, detail) => this.unhealthy(proc, detail);
     this.world.log.info(descriptor.schedule ? 'descriptor added (scheduled)' : 'descriptor added', { proc: name });
     this.arm(p);
     this.startWhatIsReady();
+  }
+
+  // Once per process: a kill time that cannot fit the shutdown budget (it will get what is left).
+  private warnBudget(p: SupervisedProcess): void {
+    if (p.policy.killTimeMs <= this.stopBudgetMs || this.budgetWarned.has(p.name)) return;
+    this.budgetWarned.add(p.name);
+    this.world.log.warn(`kill time ${p.policy.killTimeMs / 1000} s cannot fit the ${this.stopBudgetMs / 1000} s shutdown budget (--stop-timeout): at shutdown it gets what is left of the budget`, { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'kill_time' } : {}) });
   }
 
   // After any change of a process: wake waiters, start processes whose dependencies became ready,
@@ -381,26 +392,44 @@ export class Supervisor {
     return this.shutdownPromise;
   }
 
+  private shutdownDeadline = Infinity;
+
+  private budgetLeft(): number {
+    return this.shutdownDeadline - this.world.clock.now();
+  }
+
   private async runShutdown(code: number | undefined, received: NodeJS.Signals | undefined): Promise<number> {
+    this.shutdownDeadline = this.world.clock.now() + this.stopBudgetMs;
     for (const name of [...this.schedulers.keys(), ...this.watchers.keys()]) this.disarm(name);
     // Reverse dependency order: a process is stopped once nothing that starts "after" it is still up;
     // processes without such ties are stopped at once, in parallel.
     const all = this.all();
     const pending = new Set(all);
+    const deadline = this.world.clock.now() + this.stopBudgetMs;
+    const left = (): number => Math.max(0, deadline - this.world.clock.now());
     const stopWhatCan = (): void => {
       for (const p of [...pending]) {
         if (all.some((q) => q !== p && !q.isFinal && q.descriptor.after.includes(p.name))) continue;
         pending.delete(p);
         const map = p.descriptor.signals;
         const mapped = received && map && received in map ? map[received] : undefined;
-        p.stop(mapped ?? undefined);
+        p.stop(mapped ?? undefined, Math.min(p.policy.killTimeMs, left()));
       }
     };
     stopWhatCan();
-    await this.until(() => {
+    const inTime = await this.until(() => {
       stopWhatCan();
       return all.every((p) => p.isFinal);
-    });
+    }, this.stopBudgetMs);
+    if (!inTime) {
+      const late = all.filter((p) => !p.isFinal);
+      this.world.log.warn(`the ${this.stopBudgetMs / 1000} s shutdown budget is spent: SIGKILL to what is left`, { procs: late.map((p) => p.name) });
+      for (const p of late) {
+        if (pending.has(p)) p.stop(undefined, 0);
+        p.killNow();
+      }
+      await this.until(() => all.every((p) => p.isFinal), 2000);
+    }
     await this.stopAdopted();
     // Lines still in the pipes of processes that have exited: read them before exiting (bounded:
     // a process outside colony's reach may hold a pipe open).
@@ -425,7 +454,7 @@ export class Supervisor {
     if (orphans.length === 0) return;
     this.world.log.info(`stopping ${orphans.length} adopted orphan process(es)`, { pids: orphans.slice(0, 20) });
     for (const pid of orphans) this.kill(pid, 'SIGTERM');
-    const gone = await this.until(() => this.world.adopted().every(isZombie), this.policy.killTimeMs);
+    const gone = await this.until(() => this.world.adopted().every(isZombie), Math.min(this.policy.killTimeMs, Math.max(0, this.stopBudgetMs === Infinity ? Infinity : this.budgetLeft())));
     if (!gone) {
       const left = this.world.adopted().filter((pid) => !isZombie(pid));
       this.world.log.warn(`${left.length} adopted orphan(s) still running after the kill time, sending SIGKILL`, { pids: left.slice(0, 20) });

@@ -58,6 +58,7 @@ export interface Descriptor {
   ncolony: NcolonyExtras;
   watch: { paths: string[]; action: 'restart' | 'reload'; debounceMs: number } | undefined;
   output: OutputDef;
+  pythonUnbuffered: boolean;
   // The canonical JSON of the whole parsed file (unknown keys included): equal means unchanged.
   canonical: string;
   // The file's raw text, passed to the child as NCOLONY_CONFIG.
@@ -175,6 +176,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       ncolony: extras.ok ? extras.extras : {},
       watch,
       output,
+      pythonUnbuffered: f.python_unbuffered ?? true,
       canonical: canonicalJson(value),
       raw,
     },

@@ -91,6 +91,7 @@ export const descriptorSchema = z.looseObject(
         error: 'must be "log", "inherit", an absolute file path, or {"file": PATH, "max_bytes": N, "keep": N}',
       })
       .optional(),
+    python_unbuffered: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: 'must be a JSON object' },
 );
@@ -123,6 +124,7 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
   schedule: 'Run periodically instead of keeping it up: a cron expression, {"cron": EXPR, "timeout": S} or {"every": S, "timeout": S}. Runs never overlap.',
   watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',
+  python_unbuffered: 'Add PYTHONUNBUFFERED=1 to the environment unless it is already set (default true), so that Python\'s lines arrive when printed.',
   output: '"log" (default: through colony\'s log), "inherit" (raw passthrough), or a file path / {"file", "max_bytes", "keep"} with size-based rotation.',
 };
 

@@ -24,11 +24,22 @@ interface Sink {
 }
 
 // The real logger on fd 1.
-export function createLog(format: LogFormat, level: Level = 'info', fd = 1): Log {
+// `only`: 'colony' leaves the processes' lines out (send them elsewhere with a process's `output`);
+// 'processes' keeps colony's own records to warnings and errors.
+export type LogOnly = 'all' | 'colony' | 'processes';
+
+export function createLog(format: LogFormat, level: Level = 'info', fd = 1, only: LogOnly = 'all'): Log {
   const dest = pino.destination({ dest: fd, sync: true });
-  if (format === 'text') return textLog(dest, level, {});
-  const root = pino({ level, base: undefined, formatters: { level: (label) => ({ level: label }) } }, dest);
-  return pinoLog(root);
+  const own = only === 'processes' && RANK[level] < RANK.warn ? 'warn' : level;
+  let log: Log;
+  if (format === 'text') log = textLog(dest, own, {});
+  else log = pinoLog(pino({ level: own, base: undefined, formatters: { level: (label) => ({ level: label }) } }, dest));
+  if (only === 'colony') return withoutOutput(log);
+  return log;
+}
+
+function withoutOutput(log: Log): Log {
+  return { ...log, output: () => undefined, child: (fields) => withoutOutput(log.child(fields)) };
 }
 
 function pinoLog(p: pino.Logger): Log {
@@ -49,13 +60,27 @@ function pinoLog(p: pino.Logger): Log {
       const key = `${proc}\0${stream}`;
       let l = outLoggers.get(key);
       if (!l) {
-        l = p.child({ proc, stream });
+        l = p.child({ proc, stream }, { level: 'info' }); // a process's lines print whatever level colony's own records are at
         outLoggers.set(key, l);
       }
-      l.info(line);
+      const obj = jsonObject(line);
+      if (obj) l.info({ json: obj });
+      else l.info(line);
     },
     child: (fields) => pinoLog(p.child(fields)),
   };
+}
+
+// A line that is itself a JSON object (structlog, python-json-logger...), else undefined: embedded as
+// an object in colony's JSON output instead of being escaped into a string.
+export function jsonObject(line: string): Record<string, unknown> | undefined {
+  if (line.length < 2 || line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(line.length - 1) !== 125 /* } */) return undefined;
+  try {
+    const v: unknown = JSON.parse(line);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const RANK: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };

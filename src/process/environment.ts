@@ -4,7 +4,9 @@ import type { Descriptor } from '../descriptor/parse.ts';
 // (NColony's rule; an unset name becomes ""); without it, the whole of colony's environment is
 // inherited (Docker's convention: `docker run -e` reaches the processes). `env` overrides both.
 // NCOLONY_NAME, NCOLONY_CONFIG (the file's text) and COLONY_NAME are always set.
-export function childEnvironment(name: string, d: Pick<Descriptor, 'env' | 'envInherit' | 'raw'>, colonyEnv: NodeJS.ProcessEnv): Record<string, string> {
+// PYTHONUNBUFFERED=1 is added unless the environment already has the variable or python_unbuffered is false:
+// Python block-buffers a piped stdout, so its lines would arrive late (or be lost at a crash).
+export function childEnvironment(name: string, d: Pick<Descriptor, 'env' | 'envInherit' | 'raw'> & { pythonUnbuffered?: boolean }, colonyEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
   if (d.envInherit) {
     for (const key of d.envInherit) env[key] = colonyEnv[key] ?? '';
@@ -12,6 +14,7 @@ export function childEnvironment(name: string, d: Pick<Descriptor, 'env' | 'envI
     for (const [key, value] of Object.entries(colonyEnv)) if (value !== undefined) env[key] = value;
   }
   Object.assign(env, d.env);
+  if (d.pythonUnbuffered !== false && env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
   env.NCOLONY_NAME = name;
   env.NCOLONY_CONFIG = d.raw;
   env.COLONY_NAME = name;

@@ -47,7 +47,7 @@ export type Event =
   | { type: 'spawn-failed'; status: ExitStatus }
   | { type: 'exited'; status: ExitStatus; groupAlive: boolean }
   | { type: 'group-empty' }
-  | { type: 'stop'; signal?: NodeJS.Signals }
+  | { type: 'stop'; signal?: NodeJS.Signals; killTimeMs?: number }
   | { type: 'restart' }
   | { type: 'kill-timeout' }
   | { type: 'restart-timeout' };
@@ -86,13 +86,13 @@ function spawn(state: State, now: number, extra: Effect[] = []): Transition {
 }
 
 // Sends the stop signal (to the main pid, or the group with stop_group) and arms the kill timer.
-function beginStop(state: State, policy: Policy, then: Then, signal?: NodeJS.Signals): Transition {
+function beginStop(state: State, policy: Policy, then: Then, signal?: NodeJS.Signals, killTimeMs?: number): Transition {
   const sig = signal ?? state.stopSignal ?? policy.stopSignal;
   return {
     state: { ...state, phase: 'stopping', then, killSent: false, stopSignal: sig },
     effects: [
       { type: 'signal', signal: sig, target: policy.stopGroup ? 'group' : 'main' },
-      { type: 'set-timer', timer: 'kill', ms: policy.killTimeMs },
+      { type: 'set-timer', timer: 'kill', ms: killTimeMs ?? policy.killTimeMs },
     ],
   };
 }
@@ -189,7 +189,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'exited':
           return mainGone(state, policy, now, event.status, event.groupAlive);
         case 'stop':
-          return beginStop(state, policy, 'stop', event.signal);
+          return beginStop(state, policy, 'stop', event.signal, event.killTimeMs);
         case 'restart':
           return beginStop(state, policy, 'restart');
         default:

@@ -127,8 +127,16 @@ export class SupervisedProcess {
     this.dispatch({ type: 'start' });
   }
   // Stops for good, with the stop signal (or `signal`, e.g. the one a shutdown maps to), kill time, SIGKILL.
-  stop(signal?: NodeJS.Signals): void {
-    this.dispatch(signal ? { type: 'stop', signal } : { type: 'stop' });
+  stop(signal?: NodeJS.Signals, killTimeMs?: number): void {
+    this.dispatch({ type: 'stop', ...(signal ? { signal } : {}), ...(killTimeMs !== undefined ? { killTimeMs } : {}) });
+  }
+
+  // The shutdown budget is spent: SIGKILL to the whole process group now (as if the kill time had passed).
+  killNow(): void {
+    if (this.state.phase === 'stopping' || this.state.phase === 'draining') {
+      this.clearTimer('kill');
+      this.dispatch({ type: 'kill-timeout' });
+    }
   }
   restart(): void {
     this.dispatch({ type: 'restart' });

@@ -22,6 +22,7 @@ export interface StartOptions {
   files?: Record<string, string | object>; // config files to write before start
   messages?: Record<string, string | object>; // message files present at start
   dirsFromEnv?: boolean; // pass the directories as COLONY_* variables instead of flags
+  started?: (c: Colony) => boolean; // what says colony is up (default: its "ready: watching" record)
 }
 
 const scratchDirs: string[] = [];
@@ -94,7 +95,8 @@ export class Colony {
 
   static async start(opts: StartOptions = {}): Promise<Colony> {
     const c = new Colony(opts);
-    await waitFor('colony to start', () => c.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || c.rawLines.some((l) => l.startsWith('colony | ready: watching')) || c.exitInfo !== undefined, 15_000);
+    const up = opts.started ?? ((x: Colony) => x.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || x.rawLines.some((l) => l.startsWith('colony | ready: watching')));
+    await waitFor('colony to start', () => up(c) || c.exitInfo !== undefined, 15_000);
     if (c.exitInfo) throw new Error(`colony exited at start: ${JSON.stringify(c.exitInfo)}\n${c.rawLines.join('\n')}\n${c.stderr}`);
     return c;
   }
@@ -130,7 +132,8 @@ export class Colony {
 
   // The output lines printed by a process (by its name).
   output(proc: string, stream?: string): string[] {
-    return this.records.filter((r) => r.proc === proc && r.stream !== undefined && (stream === undefined || r.stream === stream)).map((r) => String(r.msg));
+    // A line that was a JSON object is embedded under `json`: shown here as compact JSON.
+    return this.records.filter((r) => r.proc === proc && r.stream !== undefined && (stream === undefined || r.stream === stream)).map((r) => (r.msg === undefined && r.json !== undefined ? JSON.stringify(r.json) : String(r.msg)));
   }
 
   // Waits for a process's "started" record after position `from`; returns its pid inside the namespace.

@@ -15,7 +15,14 @@ describe('childEnvironment', () => {
 
   test('with env_inherit only those names are inherited', () => {
     const env = childEnvironment('app', { env: undefined, envInherit: ['PATH', 'LANG'], raw: RAW }, COLONY_ENV);
-    assert.deepEqual(Object.keys(env).sort(), ['COLONY_NAME', 'LANG', 'NCOLONY_CONFIG', 'NCOLONY_NAME', 'PATH']);
+    assert.deepEqual(Object.keys(env).sort(), ['COLONY_NAME', 'LANG', 'NCOLONY_CONFIG', 'NCOLONY_NAME', 'PATH', 'PYTHONUNBUFFERED']);
+  });
+
+  test('PYTHONUNBUFFERED=1 unless the environment sets it or python_unbuffered is false', () => {
+    assert.equal(childEnvironment('app', { env: undefined, envInherit: undefined, raw: RAW }, {}).PYTHONUNBUFFERED, '1');
+    assert.equal(childEnvironment('app', { env: undefined, envInherit: undefined, raw: RAW }, { PYTHONUNBUFFERED: '' }).PYTHONUNBUFFERED, '');
+    assert.equal(childEnvironment('app', { env: { PYTHONUNBUFFERED: '0' }, envInherit: undefined, raw: RAW }, {}).PYTHONUNBUFFERED, '0');
+    assert.equal(childEnvironment('app', { env: undefined, envInherit: undefined, raw: RAW, pythonUnbuffered: false }, {}).PYTHONUNBUFFERED, undefined);
   });
 
   test('an env_inherit name that colony does not have becomes ""', () => {

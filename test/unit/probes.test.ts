@@ -235,7 +235,14 @@ describe('exec probe', () => {
         return undefined;
       }
     });
-    const me = Number(readFileSync(join(dir, 'me'), 'utf8'));
+    // `me` is written after `kid`: wait for it too (reading it at once raced with the shell).
+    const me = await waitFor('the command pid', () => {
+      try {
+        return Number(readFileSync(join(dir, 'me'), 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    });
     assert.deepEqual([...own], [me], 'the command pid is in `own` while it runs');
     const r = await pending;
     const took = Date.now() - begun;
