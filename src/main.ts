@@ -186,10 +186,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   };
   // Writes a message; with --wait, waits for colony's acknowledgement (and restarted processes to run).
   const sendAndWait = async (d: DirFlags, w: WaitFlags, send: () => string): Promise<void> => {
+    const timeoutMs = seconds('timeout', w.timeout, 30, { allowZero: false }); // a bad value fails before anything is sent
     const file = send();
     process.stdout.write(`${file}\n`);
     if (!w.wait) return;
-    const timeoutMs = seconds('timeout', w.timeout, 30, { allowZero: false });
     const problem = await waitFor(dirsOf(d, env).state, file, timeoutMs);
     if (problem) throw new ColonyError(problem, 1);
     process.stdout.write('done\n');
