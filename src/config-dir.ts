@@ -39,7 +39,14 @@ export function readLimited(path: string, limit = MAX_FILE_BYTES, check?: (st: S
   }
 }
 
-type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean };
+// The process names a directory listing stands for (skipped entries left out; NAME and NAME.json are one name).
+export function descriptorNames(files: string[]): Set<string> {
+  const names = new Set<string>();
+  for (const f of files) if (!skipReason(f)) names.add(processName(f));
+  return names;
+}
+
+export type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean };
 
 export class ConfigDir {
   private readonly dir: string;
@@ -102,8 +109,7 @@ export class ConfigDir {
       }
       if (code !== 'ENOENT') return; // unreadable: keep everything as it is
     }
-    const names = new Set<string>();
-    for (const f of files) if (!skipReason(f)) names.add(processName(f));
+    const names = descriptorNames(files);
     for (const n of this.applied.keys()) names.add(n);
     for (const n of this.reported.keys()) names.add(n);
     this.batch(() => {
@@ -138,34 +144,40 @@ export class ConfigDir {
   }
 
   private lookup(name: string): Lookup {
-    const present: string[] = [];
-    for (const file of [name, `${name}.json`]) {
-      try {
-        const st = statSync(join(this.dir, file));
-        if (st.isDirectory()) continue; // subdirectories are not processes
-        present.push(file);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') continue;
-        if (code === 'ELOOP' || code === 'EACCES') return { kind: 'error', file: join(this.dir, file), error: describeError(err) };
-        present.push(file); // let the read below report it
-      }
-    }
-    if (present.length === 0) return { kind: 'absent' };
-    if (present.length > 1) return { kind: 'error', file: join(this.dir, name), error: `both "${name}" and "${name}.json" exist; remove one of them` };
-    const file = join(this.dir, present[0]!);
-    const refused = fileProblem(file, this.dir, this.policy);
-    if (refused) return { kind: 'error', file, error: refused, refused: true };
-    let bytes: Buffer;
-    try {
-      bytes = readLimited(file, MAX_FILE_BYTES, (st) => statProblem(file, st, this.policy));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' }; // vanished between stat and read
-      if ((err as NodeJS.ErrnoException).code === 'EREFUSED') return { kind: 'error', file, error: (err as Error).message, refused: true };
-      return { kind: 'error', file, error: describeError(err) };
-    }
-    const parsed = parseDescriptor(bytes);
-    if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
-    return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file }, warnings: parsed.warnings };
+    return lookupDescriptor(this.dir, name, this.policy);
   }
+}
+
+// The descriptor file(s) a process name stands for, read and checked: absent, a descriptor, or an error.
+// Shared by the watcher and `ctl validate`.
+export function lookupDescriptor(dir: string, name: string, policy: FilePolicy): Lookup {
+  const present: string[] = [];
+  for (const file of [name, `${name}.json`]) {
+    try {
+      const st = statSync(join(dir, file));
+      if (st.isDirectory()) continue; // subdirectories are not processes
+      present.push(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      if (code === 'ELOOP' || code === 'EACCES') return { kind: 'error', file: join(dir, file), error: describeError(err) };
+      present.push(file); // let the read below report it
+    }
+  }
+  if (present.length === 0) return { kind: 'absent' };
+  if (present.length > 1) return { kind: 'error', file: join(dir, name), error: `both "${name}" and "${name}.json" exist; remove one of them` };
+  const file = join(dir, present[0]!);
+  const refused = fileProblem(file, dir, policy);
+  if (refused) return { kind: 'error', file, error: refused, refused: true };
+  let bytes: Buffer;
+  try {
+    bytes = readLimited(file, MAX_FILE_BYTES, (st) => statProblem(file, st, policy));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' }; // vanished between stat and read
+    if ((err as NodeJS.ErrnoException).code === 'EREFUSED') return { kind: 'error', file, error: (err as Error).message, refused: true };
+    return { kind: 'error', file, error: describeError(err) };
+  }
+  const parsed = parseDescriptor(bytes);
+  if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
+  return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file }, warnings: parsed.warnings };
 }

@@ -15,6 +15,17 @@ export interface Reaper {
   readonly total: number;
 }
 
+// The fields of /proc/PID/stat after the command name (index 0 is the state: 'R', 'S', 'Z', ...),
+// or undefined when the process is gone.
+export function procStat(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 // colony's direct children, from /proc/self/task/*/children (orphans land on the main thread; any thread is read to be safe).
 export function listChildren(): number[] {
   const pids: number[] = [];

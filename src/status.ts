@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
+import { procStat } from './reaper.ts';
 import type { SupervisedProcess } from './process/supervised.ts';
 
 export const STATUS_FILE = 'status.json';
@@ -31,12 +32,7 @@ export interface Status {
 
 // The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names one process for good.
 export function procStart(pid: number | 'self'): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }
 
 // One process as data.

@@ -1,6 +1,5 @@
 // Reconciles the desired state (the config directory, the main command) with running processes;
 // acts on messages and signals; runs the shutdown and decides colony's exit code.
-import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
 import { commandDescriptor, type Descriptor } from './descriptor/parse.ts';
 import { EXIT_OK, EXIT_SYSTEM } from './errors.ts';
@@ -8,6 +7,7 @@ import type { Message } from './messages/message.ts';
 import { describeExit, exitCode } from './process/exit-status.ts';
 import type { Policy } from './process/state.ts';
 import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
+import { procStat } from './reaper.ts';
 import { Scheduler } from './schedule.ts';
 import { SHUTDOWN_SIGNALS } from './signals.ts';
 import { watch, type FSWatcher } from 'chokidar';
@@ -525,12 +525,8 @@ function redefine(p: SupervisedProcess, descriptor: Descriptor): void {
   } else p.replace(descriptor);
 }
 
-// A zombie has ended but not been reaped; the reaper takes care of it.
+// A zombie has ended but not been reaped; the reaper takes care of it. A process that is gone counts too.
 function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true; // gone
-  }
+  const fields = procStat(pid);
+  return fields === undefined || fields[0] === 'Z';
 }

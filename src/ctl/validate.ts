@@ -1,61 +1,39 @@
 // ctl validate: every descriptor of a config directory checked without a running colony (e.g. in a
-// Dockerfile RUN step, so that a broken descriptor fails the image build).
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { readLimited } from '../config-dir.ts';
-import { processName, skipReason } from '../descriptor/name.ts';
-import { parseDescriptor } from '../descriptor/parse.ts';
+// Dockerfile RUN step, so that a broken descriptor fails the image build) — through the same lookup
+// the running colony uses (names, NAME/NAME.json conflicts, file checks, parsing).
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { descriptorNames, lookupDescriptor } from '../config-dir.ts';
 import { describeError } from '../errors.ts';
+import { filePolicyFrom } from '../security.ts';
 
-// One line per file ("ok web (web.json)" or "error web.json: ..."), and the number of errors.
-export function validate(dir: string): { lines: string[]; errors: number } {
-  const lines: string[] = [];
-  let errors = 0;
+// One line per process ("ok web (web.json)" or "error FILE: ..."), and the number of errors.
+export function validate(dir: string, env: NodeJS.ProcessEnv = process.env): { lines: string[]; errors: number } {
   let files: string[];
   try {
-    files = readdirSync(dir).sort();
+    files = readdirSync(dir);
   } catch (err) {
     return { lines: [`error ${dir}: ${describeError(err)}`], errors: 1 };
   }
-  const names = new Map<string, string[]>();
-  const parsed = new Map<string, { after: string[] }>();
-  for (const f of files) {
-    if (skipReason(f)) continue;
-    const path = join(dir, f);
-    try {
-      if (statSync(path).isDirectory()) continue;
-    } catch (err) {
-      lines.push(`error ${path}: ${describeError(err)}`);
+  const policy = filePolicyFrom(env, undefined);
+  const lines: string[] = [];
+  let errors = 0;
+  const after = new Map<string, string[]>();
+  const names = [...descriptorNames(files)].sort();
+  for (const name of names) {
+    const found = lookupDescriptor(dir, name, policy);
+    if (found.kind === 'absent') continue; // a subdirectory, or gone meanwhile
+    if (found.kind === 'error') {
+      lines.push(`error ${found.file}: ${found.error}`);
       errors++;
       continue;
     }
-    const name = processName(f);
-    names.set(name, [...(names.get(name) ?? []), f]);
-    let r;
-    try {
-      r = parseDescriptor(readLimited(path));
-    } catch (err) {
-      lines.push(`error ${path}: ${describeError(err)}`);
-      errors++;
-      continue;
-    }
-    if (!r.ok) {
-      for (const e of r.errors) lines.push(`error ${path}: ${e}`);
-      errors++;
-    } else {
-      for (const w of r.warnings) lines.push(`warning ${path}: ${w}`);
-      parsed.set(name, { after: r.descriptor.after });
-      lines.push(`ok ${name} (${f})`);
-    }
+    for (const w of found.warnings) lines.push(`warning ${found.file}: ${w}`);
+    after.set(name, found.descriptor.after);
+    lines.push(`ok ${name} (${basename(found.file)})`);
   }
-  for (const [name, fs] of names) {
-    if (fs.length > 1) {
-      lines.push(`error ${join(dir, name)}: both ${fs.map((f) => `"${f}"`).join(' and ')} exist; remove one of them`);
-      errors++;
-    }
-  }
-  for (const [name, p] of parsed) {
-    const unknown = p.after.filter((a) => !names.has(a));
+  for (const [name, deps] of after) {
+    const unknown = deps.filter((a) => !names.includes(a));
     if (unknown.length > 0) {
       lines.push(`error ${name}: "after" names no such process: ${unknown.map((u) => `"${u}"`).join(', ')}`);
       errors++;

@@ -212,9 +212,9 @@ export class SupervisedProcess {
         this.isReady = true;
       } else if (spec.kind === 'log') {
         this.readyPattern = spec.pattern;
-        this.readyTimer = this.world.clock.setTimeout(() => this.notReady(`no output line matched /${spec.pattern.source}/`), this.readyTimeout(r));
+        this.readyTimer = this.world.clock.setTimeout(() => this.notReady(`no output line matched /${spec.pattern.source}/`), r.timeoutMs);
       } else {
-        const wait = waitReady({ probe: () => runProbe(spec, this.probeOptions(Math.min(5_000, r.timeoutMs))), timeoutMs: this.readyTimeout(r), clock: this.world.clock });
+        const wait = waitReady({ probe: () => runProbe(spec, this.probeOptions(Math.min(5_000, r.timeoutMs))), timeoutMs: r.timeoutMs, clock: this.world.clock });
         this.readyWait = wait;
         void wait.promise.then((res) => {
           if (this.readyWait !== wait) return;
@@ -243,11 +243,6 @@ export class SupervisedProcess {
       this.checkers.push(checker);
       checker.start();
     }
-  }
-
-  // The wait for readiness is the probe's "timeout" (default 60 s).
-  private readyTimeout(r: ProbeDef): number {
-    return r.timeoutMs;
   }
 
   private becameReady(what: string): void {
@@ -375,11 +370,9 @@ export class SupervisedProcess {
     const d = this.descriptor;
     const fail = (code: string, message: string, field: string): void => {
       this.log.error(message, { error: code, ...(d.source ? { file: d.source } : {}), field });
-      const status = { code: null, signal: null, spawnError: code };
-      // Reported on a later turn, like an asynchronous spawn failure: an immediate restart must not recurse.
-      this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
+      this.spawnFailedLater(code);
     };
-    let env = childEnvironment(this.name, d, this.world.env);
+    const env = childEnvironment(this.name, d, this.world.env);
     let uid = d.uid;
     let gid = d.gid;
     if (d.user !== undefined) {
@@ -408,9 +401,9 @@ export class SupervisedProcess {
     try {
       child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: d.output.kind === 'inherit' ? 'inherit' : 'pipe' });
     } catch (err) {
-      this.reportSpawnFailure((err as NodeJS.ErrnoException).code ?? 'EINVAL', describeError(err));
-      const status = { code: null, signal: null, spawnError: (err as NodeJS.ErrnoException).code ?? 'EINVAL' };
-      this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
+      const code = (err as NodeJS.ErrnoException).code ?? 'EINVAL';
+      this.reportSpawnFailure(code, describeError(err));
+      this.spawnFailedLater(code);
       return;
     } finally {
       if (oldMask !== undefined) process.umask(oldMask);
@@ -432,6 +425,13 @@ export class SupervisedProcess {
       this.pgid = pid;
       this.dispatch({ type: 'spawned', pid });
     }
+  }
+
+  // A start that failed before any child existed, reported on a later turn like an asynchronous
+  // spawn failure: an immediate restart must not recurse.
+  private spawnFailedLater(code: string): void {
+    const status = { code: null, signal: null, spawnError: code };
+    this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
   }
 
   // One clear line naming the executable, the descriptor file and the reason.
