@@ -201,6 +201,9 @@ export class Supervisor {
   // Starts every process that has not started yet and whose "after" processes are all ready.
   private startWhatIsReady(): void {
     if (this.shuttingDown || this.batching) return;
+    // The common case after start-up: nothing waits to start, so the "after" graph need not be walked
+    // (this runs on every change of a ready process).
+    if (![...this.procs.values()].some((p) => p.phase === 'idle' && !p.descriptor.schedule)) return;
     const errors = this.orderErrors();
     for (const p of this.procs.values()) {
       if (p.phase !== 'idle' || p.descriptor.schedule) continue;
