@@ -1,10 +1,11 @@
 // Helpers for bench/run.ts: timestamped line feeds, FIFOs, PID 1 in a fresh PID namespace, /proc readers, stats.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { children as childrenOf, stateOf } from '../test/helpers/proc.ts';
 
 export { sleep };
 
@@ -101,34 +102,8 @@ export class Fifo {
   }
 }
 
-// pids of the children of a process (all its threads), host side.
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
-    try {
-      for (const p of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (p.trim()) out.push(Number(p));
-    } catch {
-      // thread gone
-    }
-  }
-  return out;
-}
-
-// A process's state letter from /proc/<pid>/stat (R, S, Z...), or undefined when it is gone.
-export function stateOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.charAt(stat.lastIndexOf(')') + 2);
-  } catch {
-    return undefined;
-  }
-}
+// /proc readers shared with the tests: children of a process (host side) and its state letter (R, S, Z...).
+export { childrenOf, stateOf };
 
 // VmRSS of a process, in KiB.
 export function rssKiB(pid: number): number {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { onLines, parseRecord } from './lines.ts';
 import { children, descendants } from './proc.ts';
 import { waitFor } from './wait.ts';
 
@@ -69,20 +70,9 @@ export class Colony {
     const colonyArgs = [BUNDLE, 'run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])];
     const [cmd, args] = this.pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', NODE, ...colonyArgs]] : [NODE, colonyArgs];
     this.child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...dirEnv, ...opts.env } });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.rawLines.push(line);
-        try {
-          this.records.push(JSON.parse(line) as Rec);
-        } catch {
-          this.records.push({ unparsed: line });
-        }
-      }
+    onLines(this.child.stdout!, (line) => {
+      this.rawLines.push(line);
+      this.records.push(parseRecord<Rec>(line, 'unparsed'));
     });
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
     this.exited = new Promise((res) =>

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT as REPO } from '../helpers/colony.ts';
+import { onLines, parseRecord } from '../helpers/lines.ts';
 import { children, zombies } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -31,20 +32,7 @@ class Contained {
   // `cmd` must end in (or exec into) `unshare --pid --fork ... colony run`.
   constructor(cmd: string[]) {
     this.child = spawn('env', ['-i', ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`), ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      buf += c;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.records.push(JSON.parse(line) as Rec);
-        } catch {
-          this.records.push({ msg: line });
-        }
-      }
-    });
+    onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'msg')));
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
   }
   // colony's host pid: the only child of `unshare --pid --fork` (env, ip netns exec, sh -c 'exec ...' all exec).

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUNDLE, Colony, NODE, type Rec } from '../helpers/colony.ts';
+import { onLines, parseRecord } from '../helpers/lines.ts';
 import { children } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -177,20 +178,7 @@ class NonRootColony {
   constructor(dirs: { config: string; messages: string; state: string }) {
     const args = ['--pid', '--fork', '--mount-proc', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', NODE, BUNDLE, 'run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'];
     this.child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/' } });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.records.push(JSON.parse(line) as Rec);
-        } catch {
-          this.records.push({ unparsed: line });
-        }
-      }
-    });
+    onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'unparsed')));
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
   }

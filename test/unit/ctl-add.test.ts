@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { usage } from './helpers/usage.ts';
 import { add, buildDescriptor } from '../../src/ctl/add.ts';
-import { ColonyError, EXIT_USAGE } from '../../src/errors.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'colony-ctl-add-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -17,14 +17,6 @@ function jsonFile(content: string): string {
 }
 
 // A usage error (exit 100) whose message matches.
-function usage(pattern: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof ColonyError, `not a ColonyError: ${String(err)}`);
-    assert.equal(err.exitCode, EXIT_USAGE);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe("buildDescriptor: NColony's options", () => {
   test('--cmd alone writes only args', () => {

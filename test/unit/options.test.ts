@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ColonyError, EXIT_USAGE } from '../../src/errors.ts';
+import { usage } from './helpers/usage.ts';
 import { directory, logFormat, seconds } from '../../src/options.ts';
 
-function usage(pattern: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof ColonyError, `not a ColonyError: ${String(err)}`);
-    assert.equal(err.exitCode, EXIT_USAGE);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('seconds', () => {
   test('the fallback (in seconds) when not given', () => {
