@@ -217,3 +217,37 @@ describe('JSON Schema (same source as the validation)', () => {
     assert.equal(s.properties.ready?.oneOf?.length, 5);
   });
 });
+
+describe("colony's keys: garbage in each gives one error naming the key and the value", () => {
+  // [fields, expected message] — every key issue 4 and 8 added.
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ cwd: 'relative/dir' }, /^"cwd" must be an absolute path, got "relative\/dir"$/],
+    [{ user: '' }, /^"user" must be a non-empty string, got ""$/],
+    [{ umask: '999' }, /^"umask" must be an octal string such as "022", got "999"$/],
+    [{ stop_signal: 'SIGFOO' }, /^"stop_signal" is not a signal name .*, got "SIGFOO"$/],
+    [{ kill_time: '5s' }, /^"kill_time" must be a number of seconds, got "5s"$/],
+    [{ stop_group: 'yes' }, /^"stop_group" must be true or false, got "yes"$/],
+    [{ restart: 'sometimes' }, /^"restart" must be "always", "on-failure" or "never", got "sometimes"$/],
+    [{ success_exit_codes: [0, 300] }, /^"success_exit_codes\[1\]" .*, got 300$/],
+    [{ threshold: -1 }, /^"threshold" must not be negative, got -1$/],
+    [{ max_fast_restarts: 0 }, /^"max_fast_restarts" must be at least 1 .*, got 0$/],
+    [{ critical: 1 }, /^"critical" must be true or false, got 1$/],
+    [{ signals: { SIGHUP: 'NOPE' } }, /^"signals\.SIGHUP" must be a signal name or null, got "NOPE"$/],
+    [{ signals: { BOGUS: 'SIGTERM' } }, /^"signals" has an invalid signal name "BOGUS"$/],
+    [{ reload_signal: 7.5 }, /^"reload_signal" must be a signal name .*, got 7\.5$/],
+    [{ after: 'redis' }, /^"after" must be a list of process names, got "redis"$/],
+    [{ ready: 'tcp' }, /^"ready" must be an object with one of .*, got "tcp"$/],
+    [{ ready: { tcp: '127.0.0.1' } }, /^"ready\.tcp" must be "HOST:PORT" .*, got "127\.0\.0\.1"$/],
+    [{ ready: { log: '(' } }, /^"ready\.log" is not a valid regular expression, got "\("$/],
+    [{ health: { http: 'ftp://x' } }, /^"health\.http" must be an http:\/\/ or https:\/\/ URL, got "ftp:\/\/x"$/],
+    [{ health: { exec: ['/bin/true'], interval: 0 } }, /^"health\.interval" must be more than 0 seconds, got 0$/],
+    [{ schedule: '61 * * * *' }, /^"schedule" is not a valid cron expression: "61 \* \* \* \*"/],
+    [{ schedule: { every: 0 } }, /^"schedule\.every" must be a positive number of seconds, got 0$/],
+    [{ watch: [] }, /^"watch" must not be empty, got \[\]$/],
+    [{ output: 'relative.log' }, /^"output" must be "log", "inherit" or an absolute file path, got "relative\.log"$/],
+    [{ python_unbuffered: 'no' }, /^"python_unbuffered" must be true or false, got "no"$/],
+  ];
+  for (const [fields, pattern] of cases) {
+    test(Object.keys(fields)[0]!, () => assert.match(errorFor(fields), pattern));
+  }
+});

@@ -121,3 +121,13 @@ describe('bad messages', () => {
     assert.match(error({ type: 'SIGNAL', signal: 'HUP', name: '.x' }), /^"name" must not start with '\.'/);
   });
 });
+
+describe('RELOAD', () => {
+  test('a valid RELOAD names a process', () => {
+    assert.deepEqual(parseMessage(JSON.stringify({ type: 'RELOAD', name: 'web' })), { ok: true, message: { type: 'RELOAD', name: 'web' } });
+  });
+  test('a RELOAD without a usable name is rejected, naming the field and the value', () => {
+    assert.match(error({ type: 'RELOAD' }), /^"name" must be a string, got undefined$/);
+    assert.match(error({ type: 'RELOAD', name: '../x' }), /^"name" must not contain '\/': "\.\.\/x"$/);
+  });
+});
