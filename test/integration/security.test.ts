@@ -5,9 +5,9 @@
 // processes and refuses (by field) a descriptor asking for another uid.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUNDLE, Colony, NODE, type Rec } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
@@ -175,8 +175,9 @@ class NonRootColony {
   readonly exited: Promise<number | null>;
   stderr = '';
 
-  constructor(dirs: { config: string; messages: string; state: string }) {
-    const args = ['--pid', '--fork', '--mount-proc', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', NODE, BUNDLE, 'run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'];
+  // `bin` holds node and the bundle where nobody can reach them (see below).
+  constructor(dirs: { config: string; messages: string; state: string }, bin: { node: string; bundle: string }) {
+    const args = ['--pid', '--fork', '--mount-proc', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin.node, bin.bundle, 'run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'];
     this.child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/' } });
     onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'unparsed')));
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
@@ -214,6 +215,15 @@ describe('colony run as a non-root user', { skip: isRoot ? false : 'needs root (
     mkdirSync(d);
     chownSync(d, NOBODY, NOBODY);
   }
+  // The checkout may sit under a directory nobody cannot enter (mktemp -d is 0700): nobody runs a copy
+  // of node, the bundle and koffi's native module from here.
+  const binDir = join(top, 'bin');
+  mkdirSync(binDir);
+  chmodSync(binDir, 0o755);
+  cpSync(NODE, join(binDir, 'node'));
+  cpSync(BUNDLE, join(binDir, 'colony.cjs'));
+  cpSync(join(dirname(BUNDLE), 'koffi'), join(binDir, 'koffi'), { recursive: true });
+  const bin = { node: join(binDir, 'node'), bundle: join(binDir, 'colony.cjs') };
   let c: NonRootColony | undefined;
   after(async () => {
     await c?.destroy();
@@ -223,7 +233,7 @@ describe('colony run as a non-root user', { skip: isRoot ? false : 'needs root (
   it("runs its own user's processes and messages; a descriptor asking for uid 0 is refused naming \"uid\", the others keep running", async () => {
     place(dirs.config, 'mine', sh('id -u; exec sleep 10004'), { uid: NOBODY });
     place(dirs.config, 'itself', sh('id -u; exec sleep 10006', { uid: NOBODY, gid: NOBODY }), { uid: NOBODY });
-    c = new NonRootColony(dirs);
+    c = new NonRootColony(dirs, bin);
     const startedOf = (proc: string, from = 0): Promise<Rec> => c!.waitRecord(`${proc} started`, (r) => r.proc === proc && r.msg === 'started', 10_000, from);
     await startedOf('mine');
     await startedOf('itself');
