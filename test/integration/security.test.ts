@@ -178,7 +178,8 @@ class NonRootColony {
   // `bin` holds node and the bundle where nobody can reach them (see below).
   constructor(dirs: { config: string; messages: string; state: string }, bin: { node: string; bundle: string }) {
     const args = ['--pid', '--fork', '--mount-proc', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin.node, bin.bundle, 'run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'];
-    this.child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/' } });
+    // cwd: a directory nobody can enter (the checkout, under mktemp -d) would make every spawn fail with EACCES.
+    this.child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/' }, cwd: dirname(bin.node) });
     onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'unparsed')));
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
