@@ -1,4 +1,7 @@
-// The two libc calls Node does not offer: waitpid (to reap orphans) and prctl (to become a subreaper).
+// The libc calls Node does not offer: waitpid (to reap orphans), prctl (to become a subreaper) and pipe2
+// (children's output through real pipes: Node's own 'pipe' stdio is a socketpair, where every write a
+// line-buffered child makes is a separate buffer the reader must walk and free — measured here as most
+// of colony's CPU time when relaying a flood of lines).
 // Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,15 +12,24 @@ export interface Libc {
   waitpidNoHang(pid: number): number;
   // prctl(PR_SET_CHILD_SUBREAPER, 1): true on success.
   setChildSubreaper(): boolean;
+  // pipe2(fds, O_CLOEXEC): [read end, write end]; throws with the errno's code on failure.
+  pipe(): [number, number];
 }
 
 const WNOHANG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
+const O_CLOEXEC = 0o2000000; // the same on x86-64 and arm64
 
 declare const COLONY_BUNDLE: boolean | undefined;
 
 interface KoffiLike {
   load(path: string): { func(signature: string): (...args: unknown[]) => number };
+  errno(): number;
+}
+
+// The errno names pipe2 can fail with.
+function errnoCode(n: number): string {
+  return ({ 23: 'ENFILE', 24: 'EMFILE', 14: 'EFAULT', 22: 'EINVAL' } as Record<number, string>)[n] ?? `errno ${n}`;
 }
 
 // Finds koffi: inside the single executable (an asset), beside the bundle, or the koffi package (running from source).
@@ -92,8 +104,15 @@ export function loadLibc(): Libc {
   const lib = koffi.load('libc.so.6');
   const waitpid = lib.func('int waitpid(int pid, int *status, int options)');
   const prctl = lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+  const pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
+  const errno = koffi.errno;
   return {
     waitpidNoHang: (pid) => waitpid(pid, null, WNOHANG),
     setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0,
+    pipe: () => {
+      const fds = new Int32Array(2);
+      if (pipe2(fds, O_CLOEXEC) !== 0) throw Object.assign(new Error(`pipe2 failed (errno ${errno()})`), { code: errnoCode(errno()) });
+      return [fds[0]!, fds[1]!];
+    },
   };
 }

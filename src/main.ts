@@ -14,11 +14,11 @@ import { add } from './ctl/add.ts';
 import { reload, remove, restart, restartAll, restartGroup, signal } from './ctl/commands.ts';
 import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
 import { loadLibc } from './libc.ts';
-import { createLog, type Log } from './log/logger.ts';
+import { createLog, type RealLog } from './log/logger.ts';
 import { MessagesDir } from './messages/watcher.ts';
 import { DEFAULTS, ENV, directory, logFormat, logOnly, seconds, type RunOptions } from './options.ts';
 import { defaultPolicy } from './process/policy.ts';
-import { execaSpawner } from './process/spawner.ts';
+import { childSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
 import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
 import { Supervisor } from './supervisor.ts';
@@ -65,14 +65,20 @@ function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; mess
 }
 
 // `colony run`: supervises until a shutdown signal or the end of the main command; resolves with the exit code.
-async function run(o: RunOptions, log: Log): Promise<number> {
+async function run(o: RunOptions, log: RealLog): Promise<number> {
   const isPid1 = process.pid === 1;
   const own = new Set<number>();
   const clock = realClock();
   const kill = (pid: number, sig: NodeJS.Signals | 0): void => {
     process.kill(pid, sig);
   };
-  const world = { clock, spawn: execaSpawner, kill, env: process.env, log, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
+  let libc;
+  try {
+    libc = loadLibc();
+  } catch (err) {
+    log.error("cannot load libc through koffi: orphans will not be reaped (and output goes through Node's socketpairs, slower than pipes)", { error: describeError(err) });
+  }
+  const world = { clock, spawn: childSpawner(libc?.pipe), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -80,12 +86,6 @@ async function run(o: RunOptions, log: Log): Promise<number> {
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
   let subreaper = false;
-  let libc;
-  try {
-    libc = loadLibc();
-  } catch (err) {
-    log.error('cannot load libc through koffi: orphans will not be reaped', { error: describeError(err) });
-  }
   if (libc) {
     if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
     else {
@@ -179,7 +179,7 @@ async function run(o: RunOptions, log: Log): Promise<number> {
 // Runs the command line; resolves with the exit code.
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let exitCode = 0;
-  let log: Log | undefined;
+  let log: RealLog | undefined;
   const ctl = (f: () => string | string[]): void => {
     const out = f();
     for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);
@@ -198,11 +198,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     async run(flags, command) {
       // isatty(1), not process.stdout.isTTY: touching process.stdout would make a piped fd 1 non-blocking.
       const o = runOptions(flags, command, env, isatty(1));
-      log = createLog(o.logFormat, 'info', 1, o.logOnly);
-      const last = (what: string) => (err: unknown) => log!.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+      const real = createLog(o.logFormat, 'info', 1, o.logOnly);
+      log = real;
+      const last = (what: string) => (err: unknown) => real.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
       process.on('uncaughtException', last('uncaught exception'));
       process.on('unhandledRejection', last('unhandled promise rejection'));
-      exitCode = await run(o, log);
+      try {
+        exitCode = await run(o, real);
+      } finally {
+        await real.end(); // every line written before colony exits
+      }
     },
     ctl: {
       add: (d, name, opts, command) => ctl(() => add(dirsOf(d, env).config, name, opts, command)),
@@ -232,7 +237,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   } catch (err) {
     if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : EXIT_USAGE;
     const code = err instanceof ColonyError ? err.exitCode : EXIT_SYSTEM;
-    if (log) log.fatal(describeError(err));
+    if (log) {
+      log.fatal(describeError(err));
+      await log.end();
+    }
     else process.stderr.write(`colony: ${describeError(err)}\n`);
     return code;
   }

@@ -1,39 +1,52 @@
 import { isUtf8 } from 'node:buffer';
 
-// Splits a byte stream into lines. Lines are kept whole however long; a final line without a
-// newline is returned by end(). A '\r' before the '\n' is dropped.
+// Splits a byte stream into lines of text. Lines are kept whole however long; a final line without a
+// newline is returned by end(). A '\r' before the '\n' is dropped. Bytes that are not UTF-8 are kept
+// visibly (see decodeLine). The common case — a chunk of valid UTF-8 — is decoded once and split as text.
 export class LineSplitter {
   private pending: Buffer[] = [];
 
   // The complete lines in this chunk (plus whatever was pending before it).
-  push(chunk: Buffer): Buffer[] {
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      let piece = chunk.subarray(start, nl);
-      if (this.pending.length > 0) {
-        this.pending.push(piece);
-        piece = Buffer.concat(this.pending);
-        this.pending = [];
-      }
-      lines.push(stripCr(piece));
-      start = nl + 1;
+  push(chunk: Buffer): string[] {
+    const last = chunk.lastIndexOf(10);
+    if (last === -1) {
+      if (chunk.length > 0) this.pending.push(chunk);
+      return [];
     }
-    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    let region = chunk.subarray(0, last);
+    if (this.pending.length > 0) {
+      this.pending.push(region);
+      region = Buffer.concat(this.pending);
+    }
+    this.pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    if (!isUtf8(region)) return splitBytes(region).map((l) => stripCr(decodeLine(l)));
+    const lines = region.toString('utf8').split('\n');
+    if (region.includes(13)) for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]!);
     return lines;
   }
 
   // The last, unterminated line, if any.
-  end(): Buffer | undefined {
+  end(): string | undefined {
     if (this.pending.length === 0) return undefined;
     const rest = Buffer.concat(this.pending);
     this.pending = [];
-    return rest.length > 0 ? stripCr(rest) : undefined;
+    return rest.length > 0 ? stripCr(decodeLine(rest)) : undefined;
   }
 }
 
-function stripCr(line: Buffer): Buffer {
-  return line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line;
+function splitBytes(region: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
+    lines.push(region.subarray(start, nl));
+    start = nl + 1;
+  }
+  lines.push(region.subarray(start));
+  return lines;
+}
+
+function stripCr(line: string): string {
+  return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
 }
 
 // Text of a line: UTF-8 as is; bytes that are not valid UTF-8 are kept visibly as '\xNN' (never silently replaced).

@@ -1,7 +1,10 @@
-// colony's log: its own records and every line its children print, on stdout, synchronously
-// (PID 1 may exit at any moment; an async buffer would lose the last lines).
-// JSON (pino) by default; 'text' prints 'name | line' for humans.
+// colony's log: its own records and every line its children print, on stdout through one ordered
+// queue (src/log/sink.ts: written off the event loop, with backpressure on the children's pipes, and
+// flushed before colony exits). JSON by default — pino for colony's own records, a dedicated formatter
+// for the children's lines (the hot path: one string per chunk read, same record shape as pino's) —
+// and 'text' prints 'name | line' for humans.
 import pino from 'pino';
+import { Sink } from './sink.ts';
 
 export type LogFormat = 'json' | 'text';
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -13,37 +16,43 @@ export interface Log {
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
   fatal(msg: string, fields?: Fields): void;
-  // One line a child printed, tagged with the process name and the stream it came from.
-  output(proc: string, stream: 'stdout' | 'stderr', line: string): void;
+  // Lines a child printed (one chunk's worth), tagged with the process name and the stream they came from.
+  output(proc: string, stream: 'stdout' | 'stderr', lines: readonly string[]): void;
   // A logger whose records all carry these fields (e.g. the process name).
   child(fields: Fields): Log;
 }
 
-interface Sink {
+interface Writer {
   write(text: string): void;
 }
 
+// The real logger, plus what only it has: the sink (to throttle the children's pipes) and its flush at exit.
+export interface RealLog extends Log {
+  readonly sink: Sink;
+  // Writes out everything logged so far; resolves when done.
+  end(): Promise<void>;
+}
 // The real logger on fd 1.
 // `only`: 'colony' leaves the processes' lines out (send them elsewhere with a process's `output`);
 // 'processes' keeps colony's own records to warnings and errors.
 export type LogOnly = 'all' | 'colony' | 'processes';
 
-export function createLog(format: LogFormat, level: Level = 'info', fd = 1, only: LogOnly = 'all'): Log {
-  const dest = pino.destination({ dest: fd, sync: true });
+export function createLog(format: LogFormat, level: Level = 'info', fd = 1, only: LogOnly = 'all'): RealLog {
+  const sink = new Sink(fd, { onBroken: (err) => process.stderr.write(`colony: cannot write its log to fd ${fd} (${err.code ?? err.message}): its output is dropped from now on\n`) });
   const own = only === 'processes' && RANK[level] < RANK.warn ? 'warn' : level;
   let log: Log;
-  if (format === 'text') log = textLog(dest, own, {});
-  else log = pinoLog(pino({ level: own, base: undefined, formatters: { level: (label) => ({ level: label }) } }, dest));
-  if (only === 'colony') return withoutOutput(log);
-  return log;
+  if (format === 'text') log = textLog(sink, own, {});
+  else log = pinoLog(pino({ level: own, base: undefined, formatters: { level: (label) => ({ level: label }) } }, sink), sink);
+  if (only === 'colony') log = withoutOutput(log);
+  return { ...log, sink, end: () => sink.end() };
 }
 
 function withoutOutput(log: Log): Log {
   return { ...log, output: () => undefined, child: (fields) => withoutOutput(log.child(fields)) };
 }
 
-function pinoLog(p: pino.Logger): Log {
-  const outLoggers = new Map<string, pino.Logger>();
+function pinoLog(p: pino.Logger, sink: Writer): Log {
+  const prefixes = new Map<string, string>();
   const at =
     (lvl: Level) =>
     (msg: string, fields?: Fields): void => {
@@ -56,18 +65,24 @@ function pinoLog(p: pino.Logger): Log {
     warn: at('warn'),
     error: at('error'),
     fatal: at('fatal'),
-    output(proc, stream, line) {
+    // A process's lines print whatever level colony's own records are at. Records as pino would write
+    // them for p.child({ proc, stream }).info(line): {"level":"info","time":…,"proc":…,"stream":…,"msg":…}.
+    output(proc, stream, lines) {
       const key = `${proc}\0${stream}`;
-      let l = outLoggers.get(key);
-      if (!l) {
-        l = p.child({ proc, stream }, { level: 'info' }); // a process's lines print whatever level colony's own records are at
-        outLoggers.set(key, l);
+      let tail = prefixes.get(key);
+      if (tail === undefined) {
+        tail = `,"proc":${JSON.stringify(proc)},"stream":"${stream}",`;
+        prefixes.set(key, tail);
       }
-      const obj = jsonObject(line);
-      if (obj) l.info({ json: obj });
-      else l.info(line);
+      const head = `{"level":"info","time":${Date.now()}${tail}`;
+      let out = '';
+      for (const line of lines) {
+        // A line that is a JSON object is embedded as it is (already valid JSON) under "json".
+        out += jsonObject(line) ? `${head}"json":${line}}\n` : `${head}"msg":${JSON.stringify(line)}}\n`;
+      }
+      sink.write(out);
     },
-    child: (fields) => pinoLog(p.child(fields)),
+    child: (fields) => pinoLog(p.child(fields), sink),
   };
 }
 
@@ -85,7 +100,7 @@ export function jsonObject(line: string): Record<string, unknown> | undefined {
 
 const RANK: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
-function textLog(sink: Sink, level: Level, bound: Fields): Log {
+function textLog(sink: Writer, level: Level, bound: Fields): Log {
   const min = RANK[level];
   const record =
     (lvl: Level) =>
@@ -107,9 +122,12 @@ function textLog(sink: Sink, level: Level, bound: Fields): Log {
     warn: record('warn'),
     error: record('error'),
     fatal: record('fatal'),
-    output(proc, stream, line) {
+    output(proc, stream, lines) {
       void stream;
-      sink.write(`${proc} | ${line}\n`);
+      const prefix = `${proc} | `;
+      let out = '';
+      for (const line of lines) out += `${prefix}${line}\n`;
+      sink.write(out);
     },
     child: (fields) => textLog(sink, level, { ...bound, ...fields }),
   };
@@ -130,7 +148,9 @@ export function memoryLog(records: Array<Fields & { level: Level; msg: string }>
       warn: at('warn'),
       error: at('error'),
       fatal: at('fatal'),
-      output: (proc, stream, line) => records.push({ ...bound, level: 'info', proc, stream, msg: line }),
+      output: (proc, stream, lines) => {
+        for (const line of lines) records.push({ ...bound, level: 'info', proc, stream, msg: line });
+      },
       child: (fields) => make({ ...bound, ...fields }),
     };
   };

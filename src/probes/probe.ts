@@ -6,7 +6,7 @@ import { isIPv6, connect as netConnect } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { describeError } from '../errors.ts';
 import { describeExit, type ExitStatus } from '../process/exit-status.ts';
-import { execaSpawner, type Child, type Spawner } from '../process/spawner.ts';
+import { realSpawner, type Child, type Spawner } from '../process/spawner.ts';
 
 export type ProbeSpec =
   | { kind: 'tcp'; host: string; port: number }
@@ -228,7 +228,7 @@ function inheritedEnv(): Record<string, string> {
 // comes once the command has died (or KILL_WAIT_MS later if it somehow does not).
 function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
   if (args.length === 0 || args[0] === '') return Promise.resolve({ ok: false, detail: 'no command to run' });
-  const spawn = opts.spawner ?? execaSpawner;
+  const spawn = opts.spawner ?? realSpawner;
   return new Promise((resolve) => {
     let done = false;
     let timedOutAt = false;

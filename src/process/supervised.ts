@@ -1,12 +1,14 @@
 // The I/O shell around one process's state machine: performs the effects (spawn, signals, timers),
 // relays the child's output to the log, and feeds results back as events.
 import { existsSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Clock, Timer } from '../clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
 import { describeError } from '../errors.ts';
 import { RotatingFile } from '../log/file-output.ts';
-import { decodeLine, LineSplitter } from '../log/lines.ts';
+import { LineSplitter } from '../log/lines.ts';
 import type { Log } from '../log/logger.ts';
+import type { Sink } from '../log/sink.ts';
 import { HealthChecker, type HealthCheckPlan, type HealthStatus } from '../probes/checker.ts';
 import { beatcheckProbe, httpcheckProbe } from '../probes/ncolony.ts';
 import { describeProbe, parseTcpTarget, runProbe, type ProbeSpec } from '../probes/probe.ts';
@@ -30,6 +32,8 @@ export interface ProcessWorld {
   own: Set<number>;
   // colony's own effective uid and gid (default: process.geteuid() and getegid()); only root can start processes as someone else.
   ids?: { uid: number; gid: number };
+  // colony's stdout, to pause the children's pipes while it is backed up (absent in unit tests).
+  sink?: Pick<Sink, 'throttle' | 'release'>;
 }
 
 // How often a draining process group is checked for emptiness (also checked after every reap).
@@ -445,26 +449,31 @@ export class SupervisedProcess {
     });
   }
 
-  private relay(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
+  private relay(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
     const lines = new LineSplitter();
-    const emit = (line: string): void => {
-      if (this.file) this.file.write(name === 'stderr' ? `[stderr] ${line}` : line);
-      else this.world.log.output(this.name, name, line);
-      if (this.readyPattern?.test(line)) this.becameReady(`log /${this.readyPattern.source}/`);
+    const emit = (batch: string[]): void => {
+      if (batch.length === 0) return;
+      if (this.file) for (const line of batch) this.file.write(name === 'stderr' ? `[stderr] ${line}` : line);
+      else this.world.log.output(this.name, name, batch);
+      if (this.readyPattern) {
+        const pattern = this.readyPattern;
+        if (batch.some((line) => pattern.test(line))) this.becameReady(`log /${pattern.source}/`);
+      }
     };
-    stream.on('data', (chunk: Buffer) => {
-      for (const line of lines.push(chunk)) emit(decodeLine(line));
-    });
+    stream.on('data', (chunk: Buffer) => emit(lines.push(chunk)));
     const flush = (): void => {
       const rest = lines.end();
-      if (rest) emit(decodeLine(rest));
+      if (rest !== undefined) emit([rest]);
     };
+    // While colony's own stdout is backed up, the pipe is paused: the child blocks on it.
+    this.world.sink?.throttle(stream);
     this.openStreams++;
     let closed = false;
     const close = (): void => {
       if (closed) return;
       closed = true;
+      this.world.sink?.release(stream);
       this.openStreams--;
       for (const cb of this.listeners) cb(this);
     };

@@ -105,8 +105,7 @@ describe('NColony-format directories', () => {
     assert.notEqual(second, first);
     for (const name of Object.keys(bad)) {
       await waitFor(`${name} moved aside`, () => existsSync(join(c.dirs.messages, `.rejected.${name}`)), 5000);
-      const rec = c.find((r) => r.level === 'error' && r.file === join(c.dirs.messages, name));
-      assert.ok(rec, `a log line names ${name}`);
+      const rec = await c.waitRecord(`a log line naming ${name}`, (r) => r.level === 'error' && r.file === join(c.dirs.messages, name));
       assert.match(String(rec.msg), /message rejected: /);
     }
     assert.match(String(c.find((r) => r.file === join(c.dirs.messages, 'unknowntype'))!.msg), /unknown message type "EXPLODE"/);

@@ -5,11 +5,11 @@ import { decodeLine, LineSplitter } from '../../src/log/lines.ts';
 // Feeds the chunks through a splitter; returns the lines (as text) including the final one from end().
 function split(chunks: Array<string | Buffer>): string[] {
   const s = new LineSplitter();
-  const lines: Buffer[] = [];
+  const lines: string[] = [];
   for (const c of chunks) lines.push(...s.push(typeof c === 'string' ? Buffer.from(c) : c));
   const rest = s.end();
-  if (rest) lines.push(rest);
-  return lines.map((l) => decodeLine(l));
+  if (rest !== undefined) lines.push(rest);
+  return lines;
 }
 
 describe('LineSplitter', () => {

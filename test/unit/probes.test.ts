@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeProbe, formatDuration, parseTcpTarget, runProbe } from '../../src/probes/probe.ts';
 import type { ExitStatus } from '../../src/process/exit-status.ts';
-import { execaSpawner, type Spawner } from '../../src/process/spawner.ts';
+import { realSpawner, type Spawner } from '../../src/process/spawner.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const T = { timeoutMs: 3000 };
@@ -220,7 +220,7 @@ describe('exec probe', () => {
   test('on timeout the whole process group is killed with SIGKILL (SIGTERM ignored)', async () => {
     const statuses: ExitStatus[] = [];
     const recording: Spawner = (req) => {
-      const child = execaSpawner(req);
+      const child = realSpawner(req);
       child.onExit((s) => statuses.push(s));
       return child;
     };

@@ -88,9 +88,9 @@ export class FakeWorld implements SupervisorWorld {
 
   // How long the child of the n-th successful spawn lives by itself (virtual ms); undefined: until exit() is called.
   lifetime: (n: number) => number | undefined = () => undefined;
-  // The errno code the n-th spawn attempt throws with (as execa/libuv would for ENOENT); undefined: it works.
+  // The errno code the n-th spawn attempt throws with (as libuv would for ENOENT); undefined: it works.
   spawnError: (n: number) => string | undefined = () => undefined;
-  // When true for the n-th attempt, spawn returns a child without a pid (as execa does when exec fails
+  // When true for the n-th attempt, spawn returns a child without a pid (as child_process does when exec fails
   // asynchronously); the test then reports the failure with exit({ code: null, signal: null, spawnError }).
   pidless: (n: number) => boolean = () => false;
 
