@@ -90,6 +90,15 @@ describe('LineSplitter', () => {
     const chunks = [bytes.subarray(0, check + 1), bytes.subarray(check + 1, emoji + 2), bytes.subarray(emoji + 2)];
     assert.deepEqual(split(chunks), ['née ✓ 😀']);
   });
+
+  test('one line of invalid UTF-8 in a chunk: only its bytes are escaped, CRLFs still dropped', () => {
+    const chunk = Buffer.concat([Buffer.from('ok 1\r\nbad '), Buffer.from([0xff, 0xc3]), Buffer.from('\r\nok ✓\n')]);
+    assert.deepEqual(split([chunk]), ['ok 1', 'bad \\xff\\xc3', 'ok ✓']);
+  });
+
+  test('an invalid final line is escaped too', () => {
+    assert.deepEqual(split([Buffer.from([0x61, 0x0a, 0xfe])]), ['a', '\\xfe']);
+  });
 });
 
 describe('decodeLine', () => {
