@@ -8,11 +8,13 @@ import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
 
 const KEEP_MS = 10 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 1000; // pruning lists the directory: not on every message of a burst
 
 export class Acks {
   private readonly stateDir: string;
   private readonly log: Log;
   private failing = false;
+  private prunedAt = 0;
 
   constructor(stateDir: string, log: Log) {
     this.stateDir = stateDir;
@@ -29,7 +31,7 @@ export class Acks {
       writeFileSync(temp, JSON.stringify({ file: messageFile, at: new Date().toISOString(), ...ack }));
       renameSync(temp, final);
       this.failing = false;
-      this.prune(dir);
+      if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune(dir);
     } catch (err) {
       if (!this.failing) this.log.error('cannot write message acknowledgements (ctl --wait will time out)', { dir, error: describeError(err) });
       this.failing = true;
@@ -38,6 +40,7 @@ export class Acks {
 
   private prune(dir: string): void {
     const now = Date.now();
+    this.prunedAt = now;
     for (const f of readdirSync(dir)) {
       try {
         if (now - statSync(join(dir, f)).mtimeMs > KEEP_MS) rmSync(join(dir, f), { force: true });

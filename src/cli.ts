@@ -30,16 +30,16 @@ export interface WaitFlags {
 export interface Handlers {
   run(flags: RunFlags, command: string[]): Promise<void> | void;
   ctl: {
-    add(dirs: DirFlags, name: string, opts: AddOptions, command: string[]): void;
-    remove(dirs: DirFlags, name: string): void;
+    add(dirs: DirFlags, name: string, opts: AddOptions, command: string[]): Promise<void> | void;
+    remove(dirs: DirFlags, name: string): Promise<void> | void;
     restart(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
     reload(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
     restartAll(dirs: DirFlags, w: WaitFlags): Promise<void>;
     restartGroup(dirs: DirFlags, group: string, w: WaitFlags): Promise<void>;
     signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean, w: WaitFlags): Promise<void>;
-    status(dirs: DirFlags, json: boolean): void;
-    check(dirs: DirFlags): void;
-    validate(dirs: DirFlags): void;
+    status(dirs: DirFlags, json: boolean): Promise<void> | void;
+    check(dirs: DirFlags): Promise<void> | void;
+    validate(dirs: DirFlags): Promise<void> | void;
   };
 }
 

@@ -1,6 +1,6 @@
 // The state file ($STATE/status.json): colony and every process as data, for `colony ctl status`,
 // `colony ctl check` and other tools. Rewritten atomically (temp file + rename) after changes,
-// coalesced to one write per event-loop turn. A state directory that cannot be written (read-only,
+// coalesced to at most one write per WRITE_DELAY_MS. A state directory that cannot be written (read-only,
 // full) is reported once and never stops the supervision.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { procStat } from './reaper.ts';
 import type { SupervisedProcess } from './process/supervised.ts';
 
 export const STATUS_FILE = 'status.json';
+const WRITE_DELAY_MS = 25;
 
 export interface ProcessStatus {
   name: string;
@@ -67,14 +68,15 @@ export class StatusFile {
     this.build = build;
   }
 
-  // Asks for a write on the next turn (many changes in one turn make one write).
+  // Asks for a write soon: changes within WRITE_DELAY_MS make one write (500 processes starting
+  // would otherwise rewrite a 500-entry file on every event-loop turn).
   touch(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       this.write();
-    });
+    }, WRITE_DELAY_MS);
   }
 
   // Writes the file now.

@@ -10,8 +10,7 @@ import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
 import { procStat } from './reaper.ts';
 import { Scheduler } from './schedule.ts';
 import { SHUTDOWN_SIGNALS } from './signals.ts';
-import { watch, type FSWatcher } from 'chokidar';
-import picomatch from 'picomatch';
+import type { FSWatcher } from 'chokidar';
 
 // The name the main command (Docker's CMD, given after `--`) runs under.
 export const MAIN_NAME = 'main';
@@ -35,7 +34,7 @@ export class Supervisor {
   private readonly orderProblems = new Map<string, string>();
   private readonly waitingReported = new Map<string, string>();
   private readonly schedulers = new Map<string, Scheduler>();
-  private readonly watchers = new Map<string, { watcher: FSWatcher; timer: ReturnType<typeof setTimeout> | undefined }>();
+  private readonly watchers = new Map<string, { watcher: FSWatcher | undefined; timer: ReturnType<typeof setTimeout> | undefined; closed: boolean }>();
   private readonly runTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   private batching = false;
   // The whole shutdown's budget (--stop-timeout): each process gets min(its kill time, what is left).
@@ -262,24 +261,29 @@ export class Supervisor {
     }
     if (d.watch) {
       const w = d.watch;
-      // chokidar watches paths, not globs: watch each glob's base directory, keep events that match.
-      const scans = w.paths.map((g) => picomatch.scan(g));
-      const bases = [...new Set(scans.map((x) => (x.isGlob ? x.base || '.' : x.input)))];
-      const matchers = w.paths.map((g, i) => (scans[i]!.isGlob ? picomatch(g, { dot: true }) : (path: string) => path === g || path.startsWith(`${g}/`)));
-      const entry = { watcher: watch(bases, { ignoreInitial: true, persistent: true, ignorePermissionErrors: true }), timer: undefined as ReturnType<typeof setTimeout> | undefined };
-      entry.watcher.on('all', (event, path) => {
-        if (!matchers.some((m) => m(path))) return;
-        if (entry.timer) clearTimeout(entry.timer);
-        entry.timer = setTimeout(() => {
-          entry.timer = undefined;
-          if (this.shuttingDown || p.phase === 'idle') return;
-          this.world.log.info(`watched file changed (${event} ${path}): ${w.action === 'reload' ? 'reloading' : 'restarting'}`, { proc: p.name });
-          if (w.action === 'reload') p.reload();
-          else p.restart();
-        }, w.debounceMs);
-      });
-      entry.watcher.on('error', (err) => this.world.log.error('watching files failed', { proc: p.name, error: String(err) }));
+      const entry = { watcher: undefined as FSWatcher | undefined, timer: undefined as ReturnType<typeof setTimeout> | undefined, closed: false };
       this.watchers.set(p.name, entry);
+      // chokidar and picomatch are loaded on first use: most colonies watch no files, and start faster without them.
+      void Promise.all([import('chokidar'), import('picomatch')]).then(([{ watch }, { default: picomatch }]) => {
+        if (entry.closed) return;
+        // chokidar watches paths, not globs: watch each glob's base directory, keep events that match.
+        const scans = w.paths.map((g) => picomatch.scan(g));
+        const bases = [...new Set(scans.map((x) => (x.isGlob ? x.base || '.' : x.input)))];
+        const matchers = w.paths.map((g, i) => (scans[i]!.isGlob ? picomatch(g, { dot: true }) : (path: string) => path === g || path.startsWith(`${g}/`)));
+        entry.watcher = watch(bases, { ignoreInitial: true, persistent: true, ignorePermissionErrors: true });
+        entry.watcher.on('all', (event, path) => {
+          if (!matchers.some((m) => m(path))) return;
+          if (entry.timer) clearTimeout(entry.timer);
+          entry.timer = setTimeout(() => {
+            entry.timer = undefined;
+            if (this.shuttingDown || p.phase === 'idle') return;
+            this.world.log.info(`watched file changed (${event} ${path}): ${w.action === 'reload' ? 'reloading' : 'restarting'}`, { proc: p.name });
+            if (w.action === 'reload') p.reload();
+            else p.restart();
+          }, w.debounceMs);
+        });
+        entry.watcher.on('error', (err) => this.world.log.error('watching files failed', { proc: p.name, error: String(err) }));
+      });
     }
   }
 
@@ -291,8 +295,9 @@ export class Supervisor {
     this.runTimers.delete(name);
     const w = this.watchers.get(name);
     if (w) {
+      w.closed = true;
       if (w.timer) clearTimeout(w.timer);
-      void w.watcher.close();
+      void w.watcher?.close();
     }
     this.watchers.delete(name);
   }

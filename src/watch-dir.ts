@@ -1,7 +1,7 @@
 // Following one flat directory: inotify through chokidar for each file event, a full rescan when the
 // watcher is armed (so nothing written during its set-up is missed), when the directory itself appears
 // or goes, and every `frequencyMs` as a backup.
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { basename, join } from 'node:path';
 import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
@@ -23,32 +23,45 @@ export interface DirWatchOptions {
 }
 
 export function watchDir(o: DirWatchOptions): DirWatch {
-  const watcher: FSWatcher = watch(o.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true });
   // Kubernetes ConfigMap volumes: NAME -> ..data/NAME, ..data -> ..TIMESTAMP/; an update swaps the
   // ..data symlink, and no event names NAME. Any change to a '..' entry rescans the directory, so
   // that exactly the processes whose content changed are restarted.
   const isAtomicWriterEntry = (file: string): boolean => file.startsWith('..');
-  const onPath = (path: string): void => {
+  // Other dotfiles are never read (writers' temp files, claimed and rejected messages): chokidar need
+  // not even stat them — one less round trip before a message renamed into place is seen.
+  const ignored = (path: string): boolean => {
     const file = basename(path);
-    if (path !== join(o.dir, file)) return;
-    if (isAtomicWriterEntry(file)) o.rescan();
-    else o.onFile(file);
+    return path !== o.dir && file.startsWith('.') && !isAtomicWriterEntry(file);
   };
-  for (const e of new Set([...o.events, 'add', 'change', 'unlink'] as const)) {
-    watcher.on(e, (path: string) => {
-      if (o.events.includes(e) || isAtomicWriterEntry(basename(path))) onPath(path);
-    });
-  }
-  const onDir = (path: string): void => {
-    if (path === o.dir || (path === join(o.dir, basename(path)) && isAtomicWriterEntry(basename(path)))) o.rescan();
-  };
-  watcher.on('addDir', onDir).on('unlinkDir', onDir);
-  watcher.on('error', (err) => o.log.error(`watching the ${o.what} directory failed; the periodic rescan goes on`, { dir: o.dir, error: describeError(err) }));
-  const ready = new Promise<void>((resolve) =>
-    watcher.once('ready', () => {
-      o.rescan();
-      resolve();
-    }),
+  // chokidar is loaded here, after the first scan has started the processes (start-up time).
+  const watching = import('chokidar').then(({ watch }) => {
+    const watcher: FSWatcher = watch(o.dir, { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true, persistent: true, ignored });
+    const onPath = (path: string): void => {
+      const file = basename(path);
+      if (path !== join(o.dir, file)) return;
+      if (isAtomicWriterEntry(file)) o.rescan();
+      else o.onFile(file);
+    };
+    for (const e of new Set([...o.events, 'add', 'change', 'unlink'] as const)) {
+      watcher.on(e, (path: string) => {
+        if (o.events.includes(e) || isAtomicWriterEntry(basename(path))) onPath(path);
+      });
+    }
+    const onDir = (path: string): void => {
+      if (path === o.dir || (path === join(o.dir, basename(path)) && isAtomicWriterEntry(basename(path)))) o.rescan();
+    };
+    watcher.on('addDir', onDir).on('unlinkDir', onDir);
+    watcher.on('error', (err) => o.log.error(`watching the ${o.what} directory failed; the periodic rescan goes on`, { dir: o.dir, error: describeError(err) }));
+    return watcher;
+  });
+  const ready = watching.then(
+    (watcher) =>
+      new Promise<void>((resolve) =>
+        watcher.once('ready', () => {
+          o.rescan();
+          resolve();
+        }),
+      ),
   );
   const timer = o.frequencyMs > 0 ? setInterval(() => o.rescan(), o.frequencyMs) : undefined;
   timer?.unref();
@@ -56,7 +69,7 @@ export function watchDir(o: DirWatchOptions): DirWatch {
     ready,
     async close() {
       if (timer) clearInterval(timer);
-      await watcher.close();
+      await (await watching).close();
     },
   };
 }

@@ -1,0 +1,149 @@
+// `colony run`: the supervisor's world (spawn, kill, clock, log, libc, process signals) and its life
+// until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
+// ctl commands start without it.
+import { mkdirSync } from 'node:fs';
+import { onExit } from 'signal-exit';
+import { Acks } from './acks.ts';
+import { realClock } from './clock.ts';
+import { ConfigDir } from './config-dir.ts';
+import { describeError } from './errors.ts';
+import { loadLibc } from './libc.ts';
+import { createLog, type RealLog } from './log/logger.ts';
+import { MessagesDir } from './messages/watcher.ts';
+import type { RunOptions } from './options.ts';
+import { defaultPolicy } from './process/policy.ts';
+import { childSpawner } from './process/spawner.ts';
+import { createReaper, listChildren } from './reaper.ts';
+import { filePolicyFrom } from './security.ts';
+import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
+import { procStart, processStatus, StatusFile } from './status.ts';
+import { Supervisor } from './supervisor.ts';
+
+// Runs colony with these options, its log on fd 1; resolves with the exit code once everything it wrote is out.
+export async function runColony(o: RunOptions, version: string): Promise<number> {
+  const log = createLog(o.logFormat, 'info', 1, o.logOnly);
+  const last = (what: string) => (err: unknown) => log.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+  process.on('uncaughtException', last('uncaught exception'));
+  process.on('unhandledRejection', last('unhandled promise rejection'));
+  try {
+    return await run(o, log, version);
+  } catch (err) {
+    log.fatal(describeError(err));
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { logged: true });
+  } finally {
+    await log.end(); // every line written before colony exits
+  }
+}
+
+// `colony run`: supervises until a shutdown signal or the end of the main command; resolves with the exit code.
+async function run(o: RunOptions, log: RealLog, version: string): Promise<number> {
+  const isPid1 = process.pid === 1;
+  const own = new Set<number>();
+  const clock = realClock();
+  const kill = (pid: number, sig: NodeJS.Signals | 0): void => {
+    process.kill(pid, sig);
+  };
+  let libc;
+  try {
+    libc = loadLibc();
+  } catch (err) {
+    log.error("cannot load libc through koffi: orphans will not be reaped (and output goes through Node's socketpairs, slower than pipes)", { error: describeError(err) });
+  }
+  const world = { clock, spawn: childSpawner(libc?.pipe), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
+  const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
+  const supervisor = new Supervisor(policy, world);
+  supervisor.stopBudgetMs = o.stopTimeoutMs;
+  if (o.killTimeMs > o.stopTimeoutMs) log.warn(`--killtime ${o.killTimeMs / 1000} s is longer than the ${o.stopTimeoutMs / 1000} s shutdown budget (--stop-timeout): at shutdown a process gets what is left of the budget`);
+
+  // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
+  let subreaper = false;
+  if (libc) {
+    if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
+    else {
+      const reaper = createReaper(libc, own, log, () => supervisor.reaped());
+      process.on('SIGCHLD', () => reaper.schedule());
+      reaper.sweep();
+    }
+    if (isPid1) log.info('running as PID 1: reaping orphans');
+    else if (libc.setChildSubreaper()) {
+      subreaper = true;
+      log.info(`not PID 1 (pid ${process.pid}): became a child subreaper, so orphans of its processes are reaped here`);
+    }
+    else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
+  }
+
+  for (const dir of [o.state, o.messages]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      log.error('cannot create directory', { dir, error: describeError(err) });
+    }
+  }
+
+  // When not PID 1, colony may die without running its shutdown (uncatchable signals aside, a signal
+  // it does not handle): last-chance SIGKILL of every process group it started. As PID 1 the kernel does that.
+  if (!isPid1) {
+    onExit(() => {
+      for (const p of supervisor.all()) {
+        const g = p.processGroup;
+        if (g !== undefined && !p.isFinal) {
+          try {
+            process.kill(-g, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      }
+    });
+  }
+
+  const done = new Promise<number>((resolve) => {
+    const finish = (reason: string, requested: boolean, code?: number, received?: NodeJS.Signals): void => {
+      void supervisor.shutdown(reason, requested, code, received).then(resolve);
+    };
+    let signalled = 0;
+    for (const sig of SHUTDOWN_SIGNALS) {
+      process.on(sig, () => {
+        signalled++;
+        if (signalled > 1) log.warn(`${sig} received again; shutdown already under way`);
+        finish(`received ${sig}`, true, undefined, sig);
+      });
+    }
+    for (const sig of FORWARDED_SIGNALS) process.on(sig, () => supervisor.forward(sig));
+    supervisor.onFinished = (code, reason) => finish(reason, false, code);
+  });
+
+  log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
+  const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
+  if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy);
+  const started = new Date().toISOString();
+  const selfStart = procStart('self') ?? '';
+  const status = new StatusFile(o.state, log, () => ({
+    colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
+    processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name))),
+  }));
+  supervisor.onAnyChange(() => status.touch());
+  const acks = new Acks(o.state, log);
+  const messages = new MessagesDir(
+    o.messages,
+    (m, file) => {
+      const restarting = supervisor.restartTargets(m).map((p) => ({ name: p.name, starts: p.snapshot.starts }));
+      const problem = supervisor.handle(m);
+      acks.record(file, problem ? { ok: false, error: problem, restarting: [] } : { ok: true, restarting });
+      return problem;
+    },
+    log,
+    o.frequencyMs,
+    filePolicy,
+  );
+  if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
+  await Promise.all([config.start(), messages.start()]);
+  status.write();
+  if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
+
+  const code = await done;
+  status.write();
+  await Promise.allSettled([config.close(), messages.close()]);
+  return code;
+}
