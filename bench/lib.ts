@@ -1,19 +1,35 @@
-// Helpers for bench/run.ts: timestamped line feeds, FIFOs, PID 1 in a fresh PID namespace, /proc readers, stats.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+// Helpers shared by bench/run.ts and the workloads: timestamped line feeds, FIFOs, PID 1 in a fresh PID
+// namespace, colony's command line, /proc readers, stats.
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { children as childrenOf, stateOf } from '../test/helpers/proc.ts';
+import { alive, children as childrenOf, cmdline, descendants, stateOf } from '../test/helpers/proc.ts';
 
 export { sleep };
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BUNDLE = join(ROOT, 'dist', 'colony.cjs');
+export const SEA = join(ROOT, 'dist', 'colony');
+export const BUNDLE_CMD = [process.execPath, '--no-memory-reducer', BUNDLE]; // colony's bundle as bin/colony runs it: `node --no-memory-reducer dist/colony.cjs`
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+const ANNOUNCE = join(FIXTURES, 'announce.sh');
+
+// announce.sh's command line: writes "NAME PID" into the FIFO as soon as it runs, then idles as the same pid.
+export const announce = (fifo: string, name: string): string[] => ['/bin/sh', ANNOUNCE, fifo, name];
+
+// sh starting n `sleep infinity` in the background and waiting for them: the child a plain init (tini, dumb-init) runs.
+export const sleepers = (n: number): string[] => ['/bin/sh', '-c', `i=0; while [ $i -lt ${n} ]; do sleep infinity & i=$((i + 1)); done; wait`];
 
 // The bench's clock: milliseconds, monotonic.
 export const now = (): number => performance.now();
 
 // Calls onLine for every complete line the stream delivers.
-function eachLine(stream: Readable, onLine: (line: string) => void): void {
+export function eachLine(stream: Readable, onLine: (line: string) => void): void {
   let rest = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
@@ -102,15 +118,24 @@ export class Fifo {
   }
 }
 
-// /proc readers shared with the tests: children of a process (host side) and its state letter (R, S, Z...).
-export { childrenOf, stateOf };
-
-// VmRSS of a process, in KiB.
-export function rssKiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]);
+// A real pipe (a FIFO unlinked once both ends are open): Node's stdio 'pipe' is a socketpair, and a
+// program that opens /dev/fd/1 (supervisord's stdout_logfile) gets ENXIO on a socket.
+function realPipe(): { read: number; write: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'colony-bench-pipe-'));
+  try {
+    const fifo = new Fifo(join(dir, 'pipe'), false);
+    const read = openSync(fifo.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const write = openSync(fifo.path, constants.O_WRONLY);
+    fifo.close();
+    return { read, write };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+// /proc readers shared with the tests (host side): children and descendants of a process, its state letter
+// (R, S, Z...), whether it runs (not a zombie), its command line.
+export { alive, childrenOf, cmdline, descendants, stateOf };
 
 // Everything the bench started and has not seen exit.
 interface Tracked {
@@ -132,8 +157,8 @@ export async function stopAll(): Promise<void> {
 }
 
 // Starts a plain process that killAll() will SIGKILL.
-export function startTracked(file: string, args: string[]): ChildProcess & { exited: Promise<unknown> } {
-  const child = spawn(file, args, { stdio: 'ignore' });
+export function startTracked(file: string, args: string[], stdio: StdioOptions = 'ignore'): ChildProcess & { exited: Promise<unknown> } {
+  const child = spawn(file, args, { stdio });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const entry: Tracked = { kill: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')), exited };
   live.add(entry);
@@ -143,38 +168,57 @@ export function startTracked(file: string, args: string[]): ChildProcess & { exi
 
 export type LogRecord = Record<string, unknown>;
 
-// A command run as PID 1 of a new PID namespace (`unshare --pid --fork --mount-proc`). Its stdout's
-// JSON lines land in `out`; its exit (or a fatal/error record) fails `out`, so waiters reject at once.
+// What Pid1 does with the command's stdout: 'json' parses its lines into `out` and fails on a fatal/error
+// record (colony's --log-format json); 'pipe' connects it to a real pipe whose read end is `Pid1.stdout`,
+// for the caller to read; 'ignore' discards it.
+export type Pid1Stdout = 'json' | 'pipe' | 'ignore';
+
+// A command run as PID 1 of a new PID namespace (`unshare --pid --fork --mount-proc`). With stdout 'json',
+// its JSON lines land in `out`; its exit (or a fatal/error record) fails `out`, so waiters reject at once.
 export class Pid1 {
   readonly label: string;
   readonly unshare: ChildProcess;
   readonly out = new Feed<LogRecord>();
+  readonly stdout: Readable | undefined; // with stdout 'pipe': the read end of the pipe (it ends when PID 1 exits)
   readonly exited: Promise<number | string>;
+  exitedAt: number | undefined; // now() when the exit of unshare (which follows PID 1's) was seen
+  readonly broken: Promise<Error>; // resolves with the reason when PID 1 exits unexpectedly (or logs an error, with 'json')
+  private markBroken!: (err: Error) => void;
   private stderr = '';
   private stopping = false;
   private readonly guarded: Array<Feed<string[]>> = [];
   private hostPidCache: number | undefined;
 
-  constructor(label: string, argv: string[]) {
+  constructor(label: string, argv: string[], stdout: Pid1Stdout = 'json') {
     this.label = label;
-    this.unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.broken = new Promise((resolve) => (this.markBroken = resolve));
+    const pipe = stdout === 'pipe' ? realPipe() : undefined;
+    const stdio: StdioOptions = ['ignore', pipe?.write ?? (stdout === 'ignore' ? 'ignore' : 'pipe'), 'pipe'];
+    this.unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv], { stdio, detached: true });
     live.add(this);
-    eachLine(this.unshare.stdout!, (line) => {
-      let rec: LogRecord;
-      try {
-        rec = JSON.parse(line) as LogRecord;
-      } catch {
-        rec = { msg: line, raw: true };
-      }
-      this.out.push(rec);
-      if (rec.level === 'fatal' || rec.level === 'error') this.failAll(new Error(`${label} logged ${String(rec.level)}: ${line}`));
-    });
+    if (pipe) {
+      closeSync(pipe.write); // PID 1's namespace holds the only write ends now, so the read end ends when it is gone
+      this.stdout = new Socket({ fd: pipe.read, readable: true, writable: false });
+    }
+    if (stdout === 'json') {
+      eachLine(this.unshare.stdout!, (line) => {
+        let rec: LogRecord;
+        try {
+          rec = JSON.parse(line) as LogRecord;
+        } catch {
+          rec = { msg: line, raw: true };
+        }
+        this.out.push(rec);
+        if (rec.level === 'fatal' || rec.level === 'error') this.failAll(new Error(`${label} logged ${String(rec.level)}: ${line}`));
+      });
+    }
     eachLine(this.unshare.stderr!, (line) => {
       this.stderr = `${this.stderr}${line}\n`.slice(-2000);
     });
     this.unshare.once('error', (err) => this.failAll(new Error(`${label}: cannot run unshare: ${err.message}`)));
     this.exited = new Promise((resolve) => {
       this.unshare.once('exit', (code, signal) => {
+        this.exitedAt = now();
         live.delete(this);
         const how = code ?? signal ?? 'unknown';
         if (!this.stopping) this.failAll(new Error(`${label} exited unexpectedly (${how})${this.stderr ? `; stderr: ${this.stderr.trim()}` : ''}`));
@@ -190,6 +234,7 @@ export class Pid1 {
 
   // Fails the log feed and every guarded feed.
   private failAll(err: Error): void {
+    this.markBroken(err);
     this.out.fail(err);
     for (const f of this.guarded) f.fail(err);
   }
@@ -205,15 +250,18 @@ export class Pid1 {
     return this.hostPidCache;
   }
 
-  // SIGTERM to PID 1, then waits for it to exit; throws unless it exits with 0 within the deadline.
-  async stop(deadlineMs = 15000): Promise<void> {
+  // SIGTERM to PID 1, then waits for it to exit; throws unless it exits with `expected` (0 by default) within
+  // the deadline. Returns the milliseconds from just before the kill() until the exit was seen.
+  async stop(deadlineMs = 15000, expected: number | string = 0): Promise<number> {
     this.stopping = true;
     const pid = await this.hostPid();
+    const t0 = now();
     process.kill(pid, 'SIGTERM');
     const timeout = new Promise<'timeout'>((r) => setTimeout(r, deadlineMs, 'timeout').unref());
     const how = await Promise.race([this.exited, timeout]);
     if (how === 'timeout') throw new Error(`${this.label} did not exit within ${deadlineMs / 1000} s of SIGTERM`);
-    if (how !== 0) throw new Error(`${this.label} exited with ${how} after SIGTERM${this.stderr ? `; stderr: ${this.stderr.trim()}` : ''}`);
+    if (how !== expected) throw new Error(`${this.label} exited with ${how} after SIGTERM${this.stderr ? `; stderr: ${this.stderr.trim()}` : ''}`);
+    return this.exitedAt! - t0;
   }
 
   // SIGKILL to PID 1 (the kernel then kills the whole namespace) and to the unshare process.
@@ -242,4 +290,203 @@ export function median(xs: number[]): number {
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+// Median and p95 of a list of samples.
+export interface Timing {
+  samplesMs: number[];
+  medianMs: number;
+  p95Ms: number;
+}
+export function timing(samplesMs: number[]): Timing {
+  return { samplesMs, medianMs: median(samplesMs), p95Ms: percentile(samplesMs, 95) };
+}
+
+// Table values from timings: f (e.g. the median) of each contender's timing, `methods` mapping a contender to
+// the key of its timing (by default, the same key). A contender without a timing is left out (skipped).
+export function valuesOf(t: Partial<Record<string, Timing>>, f: (x: Timing) => number, methods?: Record<string, string>): Record<string, number> {
+  const pairs = Object.entries(methods ?? Object.fromEntries(Object.keys(t).map((k) => [k, k])));
+  return Object.fromEntries(pairs.flatMap(([contender, key]) => (t[key] ? [[contender, f(t[key])]] : [])));
+}
+
+// Runs every variant `runs` times (after `warmup` discarded rounds), taking turns within each round in a
+// rotating order so that a slow patch of the (shared) machine hits them all; returns the samples by key.
+export async function takeTurns<K extends string>(runs: number, variants: Array<{ key: K; once: (round: number) => Promise<number> }>, warmup = 0): Promise<Record<K, Timing>> {
+  const samples = new Map(variants.map((v) => [v.key, [] as number[]]));
+  for (let round = 0; round < warmup + runs; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(round + k) % variants.length]!;
+      const took = await v.once(round);
+      if (round >= warmup) samples.get(v.key)!.push(took);
+    }
+  }
+  return Object.fromEntries([...samples].map(([key, xs]) => [key, timing(xs)])) as Record<K, Timing>;
+}
+
+// Writes a file the way a careful writer does: a dotfile temp renamed into place; returns when the rename was done.
+export function writeAtomically(dir: string, name: string, content: string): number {
+  const temp = join(dir, `.${name}.new`);
+  writeFileSync(temp, content);
+  renameSync(temp, join(dir, name));
+  return now();
+}
+
+export interface ColonyDirs {
+  config: string;
+  messages: string;
+  state: string;
+}
+
+// A descriptor: its args alone, or the whole JSON object.
+export type Descriptor = string[] | Record<string, unknown>;
+
+// Fresh config/messages/state dirs under `dir`, the config dir holding these descriptors.
+export function colonyDirs(dir: string, descriptors: Record<string, Descriptor>): ColonyDirs {
+  const [config, messages, state] = ['config', 'messages', 'state'].map((d) => join(dir, d)) as [string, string, string];
+  for (const d of [config, messages, state]) mkdirSync(d, { recursive: true });
+  for (const [name, d] of Object.entries(descriptors)) writeFileSync(join(config, name), JSON.stringify(Array.isArray(d) ? { args: d } : d));
+  return { config, messages, state };
+}
+
+export interface ColonyOptions {
+  command?: string[]; // BUNDLE_CMD (default) or [SEA]
+  label?: string; // 'colony' by default
+  logFormat?: 'json' | 'text'; // json by default
+  stdout?: Pid1Stdout; // what Pid1 does with colony's stdout: 'json' by default
+}
+
+// colony's command line: `command` (node and the bundle, or the single executable), the three dirs, the log format.
+export function colonyArgv(command: string[], d: ColonyDirs, logFormat: 'json' | 'text' = 'json'): string[] {
+  return [...command, 'run', '--config', d.config, '--messages', d.messages, '--state', d.state, '--log-format', logFormat];
+}
+
+// Starts colony as PID 1, with fresh config/messages/state dirs under `dir` holding these descriptors.
+export function startColony(dir: string, descriptors: Record<string, Descriptor>, opts: ColonyOptions = {}): ColonyDirs & { colony: Pid1 } {
+  const dirs = colonyDirs(dir, descriptors);
+  const colony = new Pid1(opts.label ?? 'colony', colonyArgv(opts.command ?? BUNDLE_CMD, dirs, opts.logFormat), opts.stdout);
+  return { colony, ...dirs };
+}
+
+// Whether colony met a goal in a row's values: every colony variant measured (the bundle, the single executable).
+export function colonyMeets(values: Record<string, number | undefined>, ok: (v: number) => boolean): boolean | undefined {
+  const measured = [values.colony, values['colony-sea']].filter((v) => v !== undefined);
+  return measured.length > 0 ? measured.every(ok) : undefined;
+}
+
+// Times one request: from just before `request()` (a message file written, a ctl spawned, a command sent to an
+// API client) until the FIFO delivers a line matching `match`; the request's own promise (the ctl's exit, the
+// API's answer) must then settle without error. Returns the milliseconds, the start and the line.
+export async function timeRequest(fifo: Fifo, match: (v: string[]) => boolean, what: string, request: () => Promise<unknown> | void): Promise<{ ms: number; t0: number; line: string[] }> {
+  const from = fifo.feed.items.length;
+  const t0 = now();
+  const done = Promise.resolve(request());
+  const failed = done.then(() => new Promise<never>(() => {})); // a request that fails ends the wait at once
+  const seen = await Promise.race([fifo.feed.waitFor(match, what, 10000, from), failed]);
+  await done;
+  return { ms: seen.at - t0, t0, line: seen.value };
+}
+
+// Runs `command` (e.g. colony's ctl) to completion; rejects unless it exits with 0.
+export async function runTracked(command: string[]): Promise<void> {
+  const child = startTracked(command[0]!, command.slice(1));
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${String(code ?? child.signalCode)}`);
+}
+
+// Compiles a C fixture from bench/fixtures into `dir` with gcc -O2; returns the executable's path.
+export function compileC(source: string, dir: string): string {
+  const exe = join(dir, source.replace(/\.c$/, ''));
+  const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', exe, join(FIXTURES, source)], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`gcc ${source} failed: ${cc.error?.message ?? cc.stderr.trim()}`);
+  return exe;
+}
+
+// ---- /proc readers and clean-up for workloads 7–10 (idle, memory, relay, scale) ----
+
+// The kernel's clock ticks per second: utime and stime in /proc/PID/stat count them.
+export const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+// The fields of a /proc/.../stat file after the command name: [0] is the state (field 3), [11] utime, [12] stime.
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+// CPU time (user + system, every thread) a process has used so far, in milliseconds (CLK_TCK resolution).
+export function cpuMs(pid: number): number {
+  const f = statFields(`/proc/${pid}/stat`);
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+export interface ThreadCounters {
+  tid: number;
+  name: string; // comm: MainThread, V8Worker, libuv-worker...
+  switches: number; // voluntary + nonvoluntary context switches so far: each one is the thread waking up (or being preempted)
+  cpuMs: number; // utime + stime
+}
+
+// Every thread's counters (/proc/PID/task/*/status and stat); a thread that exits meanwhile is left out.
+export function threadCounters(pid: number): ThreadCounters[] {
+  const out: ThreadCounters[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${t}/status`, 'latin1');
+      const field = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+      const f = statFields(`/proc/${pid}/task/${t}/stat`);
+      out.push({
+        tid: Number(t),
+        name: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?',
+        switches: field('voluntary_ctxt_switches') + field('nonvoluntary_ctxt_switches'),
+        cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK,
+      });
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return out;
+}
+
+export interface RssSplit {
+  vmRssKiB: number;
+  anonKiB: number; // RssAnon: heap, stacks, V8's heap
+  fileKiB: number; // RssFile: mapped files (the executable, shared libraries)
+  shmemKiB: number; // RssShmem
+}
+
+// VmRSS and its split (/proc/PID/status), in KiB.
+export function rssSplit(pid: number): RssSplit {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const kib = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!m) throw new Error(`no ${key} in /proc/${pid}/status`);
+    return Number(m[1]);
+  };
+  return { vmRssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), shmemKiB: kib('RssShmem') };
+}
+
+// The children of a process that are running (not zombies).
+export function liveChildren(pid: number): number[] {
+  return childrenOf(pid).filter((p) => ![undefined, 'Z'].includes(stateOf(p)));
+}
+
+// Polls `holds` every `everyMs` until it is true and returns now(); rejects after timeoutMs, or as soon as `broken` (a Pid1's) resolves.
+export async function until(holds: () => boolean, what: string, timeoutMs: number, broken?: Promise<Error>, everyMs = 20): Promise<number> {
+  let failure: Error | undefined;
+  void broken?.then((err) => void (failure = err));
+  for (const deadline = now() + timeoutMs; ; await sleep(everyMs)) {
+    if (failure) throw new Error(`${what}: ${failure.message}`);
+    if (holds()) return now();
+    if (now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+  }
+}
+
+// Kills what a workload started whatever state it is in (for `finally`): a Pid1's whole namespace, a tracked
+// child; then waits (up to 5 s) until they are gone.
+export async function killEach(started: Iterable<Pid1 | { kill(signal: 'SIGKILL'): unknown; exited: Promise<unknown> }>): Promise<void> {
+  const all = [...started];
+  for (const s of all) {
+    if (s instanceof Pid1) s.kill();
+    else s.kill('SIGKILL');
+  }
+  await Promise.race([Promise.all(all.map((s) => s.exited)), sleep(5000)]);
 }
