@@ -1,6 +1,6 @@
 // The descriptor's JSON Schema, generated from the zod schema colony validates with, for editors
 // (VS Code's json.schemas, a "$schema" key) and other tools.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { descriptorSchema, KEY_DESCRIPTIONS, PROBE_KINDS } from './schema.ts';
 
 export const SCHEMA_ID = 'https://colony.invalid/descriptor.schema.json';

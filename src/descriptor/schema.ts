@@ -2,17 +2,26 @@
 // use (scripts/schema.ts writes docs/descriptor.schema.json from this). NColony's keys keep their
 // meaning; colony's own are snake_case beside them, all optional. Unknown top-level keys are kept
 // (other tools read them through NCOLONY_CONFIG); unknown keys inside colony's objects are errors.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { signalName } from '../signals.ts';
 
-const seconds = z.number({ error: 'must be a number of seconds' }).finite({ error: 'must be a finite number of seconds' }).nonnegative({ error: 'must not be negative' });
-const positiveSeconds = z.number({ error: 'must be a number of seconds' }).finite({ error: 'must be a finite number of seconds' }).positive({ error: 'must be more than 0 seconds' });
-const name = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
-const count = (what: string) => z.int({ error: `must be a whole number (${what})` }).positive({ error: `must be at least 1 (${what})` });
-const signal = z
-  .string({ error: 'must be a signal name such as "SIGTERM"' })
-  .refine((s) => signalName(s) !== undefined, { error: 'is not a signal name (e.g. "SIGTERM", "SIGHUP", "SIGINT")' })
-  .transform((s) => signalName(s)!);
+// zod/mini, the functional API: checks are values (.check(z.minLength(1))), not methods. Imported as a
+// namespace so that the bundle keeps only what is used here (under 50 KB of zod rather than ~290 KB), which is
+// most of what validating costs at start-up. It has no default locale: zod's English one words the issues
+// colony leaves to zod (e.g. an exit code over 255) as the classic API did. Set only when none was chosen.
+// (z.number() refuses Infinity and NaN itself, with its own message: classic's .finite() was a no-op.)
+if (!z.config().localeError) z.config(en());
+
+const seconds = z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' }));
+const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: 'must be more than 0 seconds' }));
+const name = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
+const count = (what: string) => z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
+const signal = z.pipe(
+  z.string({ error: 'must be a signal name such as "SIGTERM"' }).check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name (e.g. "SIGTERM", "SIGHUP", "SIGINT")' })),
+  z.transform((s: string) => signalName(s)!),
+);
+const noNul = () => z.refine<string>((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
 
 function validRegex(s: string): boolean {
   try {
@@ -26,72 +35,79 @@ function validRegex(s: string): boolean {
 export const PROBE_KINDS = ['tcp', 'http', 'file', 'log', 'exec'] as const;
 
 // A readiness/health probe: exactly one of the kinds, plus timing.
-function probe<T extends z.ZodRawShape>(timing: T) {
+function probe<T extends z.core.$ZodLooseShape>(timing: T) {
   return z
     .strictObject(
       {
-        tcp: z.string({ error: 'must be "HOST:PORT"' }).regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, { error: 'must be "HOST:PORT" (e.g. "127.0.0.1:6379")' }).optional(),
-        http: z.string({ error: 'must be a URL' }).regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' }).optional(),
-        file: name.optional(),
-        log: z.string({ error: 'must be a regular expression' }).refine(validRegex, { error: 'is not a valid regular expression' }).optional(),
-        exec: z.array(name, { error: 'must be a list of strings (a command and its arguments)' }).min(1, { error: 'must not be empty' }).optional(),
-        timeout: positiveSeconds.optional(),
+        tcp: z.optional(z.string({ error: 'must be "HOST:PORT"' }).check(z.regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, { error: 'must be "HOST:PORT" (e.g. "127.0.0.1:6379")' }))),
+        http: z.optional(z.string({ error: 'must be a URL' }).check(z.regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' }))),
+        file: z.optional(name),
+        log: z.optional(z.string({ error: 'must be a regular expression' }).check(z.refine(validRegex, { error: 'is not a valid regular expression' }))),
+        exec: z.optional(z.array(name, { error: 'must be a list of strings (a command and its arguments)' }).check(z.minLength(1, { error: 'must not be empty' }))),
+        timeout: z.optional(positiveSeconds),
         ...timing,
       },
       { error: `must be an object with one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` },
     )
-    .refine((p) => PROBE_KINDS.filter((k) => (p as Record<string, unknown>)[k] !== undefined).length === 1, { error: `needs exactly one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` });
+    .check(z.refine((p) => PROBE_KINDS.filter((k) => (p as Record<string, unknown>)[k] !== undefined).length === 1, { error: `needs exactly one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` }));
 }
 
-const globs = z.array(name, { error: 'must be a list of paths or globs' }).min(1, { error: 'must not be empty' });
+const globs = z.array(name, { error: 'must be a list of paths or globs' }).check(z.minLength(1, { error: 'must not be empty' }));
+const id = () => z.optional(z.int({ error: 'must be a non-negative integer' }).check(z.gte(0, { error: 'must be a non-negative integer' }), z.lte(0xfffffffe, { error: 'is too large' })));
+const bool = () => z.optional(z.boolean({ error: 'must be true or false' }));
 
 export const descriptorSchema = z.looseObject(
   {
     // NColony's keys
-    args: z.array(z.string({ error: 'must be a string' }).refine((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' }), { error: 'must be a non-empty list of strings' }).min(1, { error: 'must be a non-empty list of strings' }).refine((a) => a[0] !== '', { error: 'must start with the executable, not ""' }),
-    env: z
-      .record(
-        z.string().refine((k) => k !== '' && !k.includes('=') && !k.includes('\0') && k !== '__proto__', { error: 'is not a valid variable name' }),
-        z.string({ error: 'must be a string' }).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL byte' }),
+    args: z.array(z.string({ error: 'must be a string' }).check(noNul()), { error: 'must be a non-empty list of strings' }).check(z.minLength(1, { error: 'must be a non-empty list of strings' }), z.refine((a) => a[0] !== '', { error: 'must start with the executable, not ""' })),
+    env: z.optional(
+      z.record(
+        z.string().check(z.refine((k) => k !== '' && !k.includes('=') && !k.includes('\0') && k !== '__proto__', { error: 'is not a valid variable name' })),
+        z.string({ error: 'must be a string' }).check(noNul()),
         { error: 'must be an object of strings' },
-      )
-      .optional(),
-    env_inherit: z.array(name, { error: 'must be a list of strings' }).optional(),
-    uid: z.int({ error: 'must be a non-negative integer' }).min(0, { error: 'must be a non-negative integer' }).max(0xfffffffe, { error: 'is too large' }).optional(),
-    gid: z.int({ error: 'must be a non-negative integer' }).min(0, { error: 'must be a non-negative integer' }).max(0xfffffffe, { error: 'is too large' }).optional(),
-    group: z.array(name, { error: 'must be a list of strings' }).optional(),
+      ),
+    ),
+    env_inherit: z.optional(z.array(name, { error: 'must be a list of strings' })),
+    uid: id(),
+    gid: id(),
+    group: z.optional(z.array(name, { error: 'must be a list of strings' })),
     // Where and as whom
-    cwd: z.string({ error: 'must be an absolute path' }).startsWith('/', { error: 'must be an absolute path' }).optional(),
-    user: z.union([name, z.int().min(0)], { error: 'must be a user name or a numeric uid' }).optional(),
-    umask: z.union([z.string().regex(/^0?[0-7]{3}$/, { error: 'must be an octal string such as "022"' }), z.int().min(0).max(0o777, { error: 'must be at most 511 (0o777)' })], { error: 'must be an octal string such as "022", or a number up to 511' }).optional(),
+    cwd: z.optional(z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }))),
+    user: z.optional(z.union([name, z.int().check(z.gte(0))], { error: 'must be a user name or a numeric uid' })),
+    umask: z.optional(z.union([z.string().check(z.regex(/^0?[0-7]{3}$/, { error: 'must be an octal string such as "022"' })), z.int().check(z.gte(0), z.lte(0o777, { error: 'must be at most 511 (0o777)' }))], { error: 'must be an octal string such as "022", or a number up to 511' })),
     // Stopping
-    stop_signal: signal.optional(),
-    kill_time: seconds.optional(),
-    stop_group: z.boolean({ error: 'must be true or false' }).optional(),
+    stop_signal: z.optional(signal),
+    kill_time: z.optional(seconds),
+    stop_group: bool(),
     // Restarting
-    restart: z.enum(['always', 'on-failure', 'never'], { error: 'must be "always", "on-failure" or "never"' }).optional(),
-    success_exit_codes: z.array(z.int().min(0).max(255), { error: 'must be a list of exit codes (0-255)' }).optional(),
-    threshold: seconds.optional(),
-    min_restart_delay: seconds.optional(),
-    max_restart_delay: seconds.optional(),
-    max_fast_restarts: count('fast deaths in a row before giving up').optional(),
-    critical: z.boolean({ error: 'must be true or false' }).optional(),
+    restart: z.optional(z.enum(['always', 'on-failure', 'never'], { error: 'must be "always", "on-failure" or "never"' })),
+    success_exit_codes: z.optional(z.array(z.int().check(z.gte(0), z.lte(255)), { error: 'must be a list of exit codes (0-255)' })),
+    threshold: z.optional(seconds),
+    min_restart_delay: z.optional(seconds),
+    max_restart_delay: z.optional(seconds),
+    max_fast_restarts: z.optional(count('fast deaths in a row before giving up')),
+    critical: bool(),
     // Signals
-    signals: z.record(z.string().refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' }), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' }).optional(),
-    reload_signal: signal.optional(),
+    signals: z.optional(z.record(z.string().check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' })), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' })),
+    reload_signal: z.optional(signal),
     // Order, readiness, health
-    after: z.array(name, { error: 'must be a list of process names' }).optional(),
-    ready: probe({}).optional(),
-    health: probe({ interval: positiveSeconds.optional(), retries: count('failures in a row').optional(), start_period: seconds.optional() }).optional(),
+    after: z.optional(z.array(name, { error: 'must be a list of process names' })),
+    ready: z.optional(probe({})),
+    health: z.optional(probe({ interval: z.optional(positiveSeconds), retries: z.optional(count('failures in a row')), start_period: z.optional(seconds) })),
     // Periodic runs, watched files, output
-    schedule: z.union([z.string(), z.looseObject({})], { error: 'must be a cron expression or an object such as {"every": 3600} or {"cron": "0 * * * *", "timeout": 600}' }).optional(),
-    watch: z.union([globs, z.strictObject({ paths: globs, action: z.enum(['restart', 'reload'], { error: 'must be "restart" or "reload"' }).optional(), debounce: seconds.optional() })], { error: 'must be a list of globs or {"paths": [...], "action": "restart"|"reload", "debounce": S}' }).optional(),
-    output: z
-      .union([z.enum(['log', 'inherit']), z.string().startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' }), z.strictObject({ file: z.string().startsWith('/', { error: 'must be an absolute path' }), max_bytes: z.int().positive().optional(), keep: z.int().min(1).optional() })], {
-        error: 'must be "log", "inherit", an absolute file path, or {"file": PATH, "max_bytes": N, "keep": N}',
-      })
-      .optional(),
-    python_unbuffered: z.boolean({ error: 'must be true or false' }).optional(),
+    schedule: z.optional(z.union([z.string(), z.looseObject({})], { error: 'must be a cron expression or an object such as {"every": 3600} or {"cron": "0 * * * *", "timeout": 600}' })),
+    watch: z.optional(z.union([globs, z.strictObject({ paths: globs, action: z.optional(z.enum(['restart', 'reload'], { error: 'must be "restart" or "reload"' })), debounce: z.optional(seconds) })], { error: 'must be a list of globs or {"paths": [...], "action": "restart"|"reload", "debounce": S}' })),
+    output: z.optional(
+      z.union(
+        [
+          z.enum(['log', 'inherit']),
+          z.string().check(z.startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' })),
+          z.strictObject({ file: z.string().check(z.startsWith('/', { error: 'must be an absolute path' })), max_bytes: z.optional(z.int().check(z.positive())), keep: z.optional(z.int().check(z.gte(1))) }),
+        ],
+        { error: 'must be "log", "inherit", an absolute file path, or {"file": PATH, "max_bytes": N, "keep": N}' },
+      ),
+    ),
+    python_unbuffered: bool(),
   },
   { error: 'must be a JSON object' },
 );
