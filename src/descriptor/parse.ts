@@ -73,11 +73,33 @@ export type ParseResult = { ok: true; descriptor: Descriptor; warnings: string[]
 // Default probe timeout, readiness wait and health timings (ms).
 export const PROBE_DEFAULTS = { timeoutMs: 5_000, readyTimeoutMs: 60_000, intervalMs: 30_000, retries: 3, startPeriodMs: 0 };
 
+// How deep JSON arrays and objects may nest in a descriptor or message: far more than any real one,
+// and little enough for JSON.stringify and the validators, which recurse, never to run out of stack.
+export const MAX_NESTING = 64;
+
+// The deepest nesting of arrays/objects in JSON text (brackets inside strings do not count).
+export function jsonNesting(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) max = Math.max(max, ++depth);
+    else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return max;
+}
+
 // Parses and validates one descriptor file's bytes.
 export function parseDescriptor(bytes: Buffer | string): ParseResult {
   if (bytes.length > MAX_FILE_BYTES) return { ok: false, errors: [`file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`] };
   const raw = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   if (raw.trim() === '') return { ok: false, errors: ['file is empty'] };
+  if (jsonNesting(raw) > MAX_NESTING) return { ok: false, errors: [`nested more than ${MAX_NESTING} levels deep`] };
   let value: unknown;
   try {
     value = JSON.parse(raw);

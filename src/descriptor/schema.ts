@@ -15,13 +15,14 @@ if (!z.config().localeError) z.config(en());
 
 const seconds = z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' }));
 const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: 'must be more than 0 seconds' }));
-const name = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
+const noNul = () => z.refine<string>((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
+// Names, paths and globs: no NUL byte either (the kernel would cut the string there).
+const name = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }), noNul());
 const count = (what: string) => z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
 const signal = z.pipe(
   z.string({ error: 'must be a signal name such as "SIGTERM"' }).check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name (e.g. "SIGTERM", "SIGHUP", "SIGINT")' })),
   z.transform((s: string) => signalName(s)!),
 );
-const noNul = () => z.refine<string>((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
 
 function validRegex(s: string): boolean {
   try {
@@ -72,7 +73,7 @@ export const descriptorSchema = z.looseObject(
     gid: id(),
     group: z.optional(z.array(name, { error: 'must be a list of strings' })),
     // Where and as whom
-    cwd: z.optional(z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }))),
+    cwd: z.optional(z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }), noNul())),
     user: z.optional(z.union([name, z.int().check(z.gte(0))], { error: 'must be a user name or a numeric uid' })),
     umask: z.optional(z.union([z.string().check(z.regex(/^0?[0-7]{3}$/, { error: 'must be an octal string such as "022"' })), z.int().check(z.gte(0), z.lte(0o777, { error: 'must be at most 511 (0o777)' }))], { error: 'must be an octal string such as "022", or a number up to 511' })),
     // Stopping
@@ -101,8 +102,8 @@ export const descriptorSchema = z.looseObject(
       z.union(
         [
           z.enum(['log', 'inherit']),
-          z.string().check(z.startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' })),
-          z.strictObject({ file: z.string().check(z.startsWith('/', { error: 'must be an absolute path' })), max_bytes: z.optional(z.int().check(z.positive())), keep: z.optional(z.int().check(z.gte(1))) }),
+          z.string().check(z.startsWith('/', { error: 'must be "log", "inherit" or an absolute file path' }), noNul()),
+          z.strictObject({ file: z.string().check(z.startsWith('/', { error: 'must be an absolute path' }), noNul()), max_bytes: z.optional(z.int().check(z.positive())), keep: z.optional(z.int().check(z.gte(1))) }),
         ],
         { error: 'must be "log", "inherit", an absolute file path, or {"file": PATH, "max_bytes": N, "keep": N}' },
       ),

@@ -1,6 +1,6 @@
 // Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP, plus SIGNAL): parse and validate. Pure.
 import { invalidNameReason } from '../descriptor/name.ts';
-import { MAX_FILE_BYTES } from '../descriptor/parse.ts';
+import { jsonNesting, MAX_FILE_BYTES, MAX_NESTING } from '../descriptor/parse.ts';
 import { signalName } from '../signals.ts';
 
 export type Message =
@@ -17,11 +17,18 @@ export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP
 
 const fail = (error: string): MessageResult => ({ ok: false, error });
 
+// A value as JSON, cut to 80 characters for a log line.
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 // Parses one message file's bytes.
 export function parseMessage(bytes: Buffer | string): MessageResult {
   if (bytes.length > MAX_FILE_BYTES) return fail(`file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
   const raw = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   if (raw.trim() === '') return fail('file is empty');
+  if (jsonNesting(raw) > MAX_NESTING) return fail(`nested more than ${MAX_NESTING} levels deep`);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -33,7 +40,7 @@ export function parseMessage(bytes: Buffer | string): MessageResult {
 
 // Validates an already parsed value as a message.
 export function validateMessage(value: unknown): MessageResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be a JSON object, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be a JSON object, got ${shortJson(value)}`);
   const obj = value as Record<string, unknown>;
   const type = obj.type;
   const nameOf = (key: string): string | MessageResult => {
@@ -57,7 +64,7 @@ export function validateMessage(value: unknown): MessageResult {
     }
     case 'SIGNAL': {
       const signal = signalName(obj.signal);
-      if (!signal) return fail(`"signal" must be a signal name such as "SIGHUP", got ${JSON.stringify(obj.signal)}`);
+      if (!signal) return fail(`"signal" must be a signal name such as "SIGHUP", got ${shortJson(obj.signal)}`);
       if ((obj.name === undefined) === (obj.group === undefined)) return fail('a SIGNAL message needs exactly one of "name" or "group"');
       if (obj.name !== undefined) {
         const name = nameOf('name');
@@ -67,6 +74,6 @@ export function validateMessage(value: unknown): MessageResult {
       return typeof group === 'string' ? { ok: true, message: { type, signal, group } } : group;
     }
     default:
-      return fail(`unknown message type ${JSON.stringify(type)} (known: ${MESSAGE_TYPES.join(', ')})`);
+      return fail(`unknown message type ${shortJson(type)} (known: ${MESSAGE_TYPES.join(', ')})`);
   }
 }
