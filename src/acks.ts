@@ -10,6 +10,19 @@ import type { Log } from './log/logger.ts';
 const KEEP_MS = 10 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000; // pruning lists the directory: not on every message of a burst
 
+// mkdir -p, but with the real reason: on a read-only file system a recursive mkdirSync of a missing
+// directory reports ENOENT, not EROFS.
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else throw err;
+  }
+}
+
 export class Acks {
   private readonly stateDir: string;
   private readonly log: Log;
@@ -27,12 +40,17 @@ export class Acks {
     const final = ackPath(this.stateDir, messageFile);
     const temp = `${final}.${process.pid}.tmp`;
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
       writeFileSync(temp, JSON.stringify({ file: messageFile, at: new Date().toISOString(), ...ack }));
       renameSync(temp, final);
       this.failing = false;
       if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune(dir);
     } catch (err) {
+      try {
+        rmSync(temp, { force: true }); // a full disk leaves a partial temp file: not one per message
+      } catch {
+        // a read-only directory: there is no temp file
+      }
       if (!this.failing) this.log.error('cannot write message acknowledgements (ctl --wait will time out)', { dir, error: describeError(err) });
       this.failing = true;
     }

@@ -17,10 +17,11 @@ export function realClock(): Clock {
     now: () => performance.now(),
     setTimeout(fn, ms) {
       const id = next++;
+      // Clamped to what a Node timer holds (2^31 - 1 ms, 24.8 days): a longer delay must not fire at once.
       const handle = setTimeout(() => {
         handles.delete(id);
         fn();
-      }, Math.max(0, ms));
+      }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
       handles.set(id, handle);
       return { id };
     },

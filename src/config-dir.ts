@@ -2,7 +2,7 @@
 // into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
 // A bad file is reported once (per distinct content) and never disturbs the other names nor a
 // running process: the last good definition of a name stays in force until the file is fixed or removed.
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { processName, skipReason } from './descriptor/name.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './descriptor/parse.ts';
@@ -15,11 +15,13 @@ export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
 // Reads a whole file, refusing one over `limit` bytes without reading it, and one that `check`
 // (given the opened file's fstat) finds a problem with (code 'EREFUSED', the message is the reason).
+// Opened with O_NONBLOCK: opening a FIFO for reading would otherwise block colony until a writer
+// comes (for good); it is then refused as not a regular file. (O_NONBLOCK does nothing to regular files.)
 export function readLimited(path: string, limit = MAX_FILE_BYTES, check?: (st: Stats) => string | undefined): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+    if (!st.isFile()) throw Object.assign(new Error(st.isFIFO() ? 'a FIFO, not a regular file' : 'not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
     const problem = check?.(st);
     if (problem) throw Object.assign(new Error(problem), { code: 'EREFUSED' });
     if (st.size > limit) throw Object.assign(new Error(`file is ${st.size} bytes, over the ${limit}-byte limit`), { code: 'EFBIG' });
@@ -177,7 +179,13 @@ export function lookupDescriptor(dir: string, name: string, policy: FilePolicy):
     if ((err as NodeJS.ErrnoException).code === 'EREFUSED') return { kind: 'error', file, error: (err as Error).message, refused: true };
     return { kind: 'error', file, error: describeError(err) };
   }
-  const parsed = parseDescriptor(bytes);
+  let parsed: ReturnType<typeof parseDescriptor>;
+  try {
+    parsed = parseDescriptor(bytes);
+  } catch (err) {
+    // Never expected (parsing returns its errors): the file is reported, the supervisor goes on.
+    return { kind: 'error', file, error: `cannot be parsed: ${describeError(err)}` };
+  }
   if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
   return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file }, warnings: parsed.warnings };
 }

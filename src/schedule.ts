@@ -48,6 +48,9 @@ export function parseSchedule(value: unknown): ParseScheduleResult {
     if (seconds === undefined) {
       return fail(`"schedule.timeout" must be a positive number of seconds, got ${show(obj.timeout)}`);
     }
+    if (seconds * 1000 > MAX_TIMER_MS) {
+      return fail(`"schedule.timeout" must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (24.8 days), got ${show(obj.timeout)}`);
+    }
     timeoutMs = seconds * 1000;
   }
   if (hasCron) {

@@ -2,7 +2,7 @@
 // `colony ctl check` and other tools. Rewritten atomically (temp file + rename) after changes,
 // coalesced to at most one write per WRITE_DELAY_MS. A state directory that cannot be written (read-only,
 // full) is reported once and never stops the supervision.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from './errors.ts';
 import type { Log } from './log/logger.ts';
@@ -90,6 +90,11 @@ export class StatusFile {
       if (this.failing) this.log.info('the state file can be written again', { file: final });
       this.failing = false;
     } catch (err) {
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // a read-only directory: there is no temp file
+      }
       if (!this.failing) this.log.error('cannot write the state file (supervision goes on; ctl status/check will not see changes)', { file: final, error: describeError(err) });
       this.failing = true;
     }

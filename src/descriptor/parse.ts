@@ -70,6 +70,10 @@ export interface Descriptor {
 // warnings: problems that do not stop the process (e.g. a malformed NColony extra, which is then ignored).
 export type ParseResult = { ok: true; descriptor: Descriptor; warnings: string[] } | { ok: false; errors: string[] };
 
+// The most one environment variable can hold (Linux's MAX_ARG_STRLEN, 32 pages), "NCOLONY_CONFIG="
+// and the NUL included: a bigger descriptor is not passed in NCOLONY_CONFIG, or execve fails (E2BIG).
+export const MAX_NCOLONY_CONFIG_BYTES = 32 * 4096 - 'NCOLONY_CONFIG='.length - 1;
+
 // Default probe timeout, readiness wait and health timings (ms).
 export const PROBE_DEFAULTS = { timeoutMs: 5_000, readyTimeoutMs: 60_000, intervalMs: 30_000, retries: 3, startPeriodMs: 0 };
 
@@ -143,6 +147,8 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
   // NColony's extras belong to its helper programs: a malformed one disables that check, not the process.
   const extras = parseNcolonyExtras(value);
   const warnings = extras.ok ? [] : extras.errors.map((e) => `${e}: this health check is ignored`);
+  const size = Buffer.byteLength(raw);
+  if (size > MAX_NCOLONY_CONFIG_BYTES) warnings.push(`the file is ${size} bytes, more than one environment variable can hold (${MAX_NCOLONY_CONFIG_BYTES}): NCOLONY_CONFIG is not set for this process`);
   if (errors.length > 0) return { ok: false, errors };
   const signals = f.signals === undefined ? undefined : Object.fromEntries(Object.entries(f.signals).map(([k, v]) => [signalName(k)!, v]));
   const watch =

@@ -13,8 +13,13 @@ import { signalName } from '../signals.ts';
 // (z.number() refuses Infinity and NaN itself, with its own message: classic's .finite() was a no-op.)
 if (!z.config().localeError) z.config(en());
 
-const seconds = z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' }));
-const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: 'must be more than 0 seconds' }));
+// Node's timers fire at once (with a TimeoutOverflowWarning) for 2^31 ms or more: longer durations
+// would turn into 1 ms timers (a kill_time of 1e10 s would SIGKILL at once, a health interval of
+// 1e10 s would probe a thousand times a second). 2147483 s is 24.8 days.
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const tooLong = { error: `must be at most ${MAX_SECONDS} seconds (24.8 days)` };
+const seconds = z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' }), z.lte(MAX_SECONDS, tooLong));
+const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: 'must be more than 0 seconds' }), z.lte(MAX_SECONDS, tooLong));
 const noNul = () => z.refine<string>((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
 // Names, paths and globs: no NUL byte either (the kernel would cut the string there).
 const name = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }), noNul());
@@ -40,8 +45,8 @@ function probe<T extends z.core.$ZodLooseShape>(timing: T) {
   return z
     .strictObject(
       {
-        tcp: z.optional(z.string({ error: 'must be "HOST:PORT"' }).check(z.regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, { error: 'must be "HOST:PORT" (e.g. "127.0.0.1:6379")' }))),
-        http: z.optional(z.string({ error: 'must be a URL' }).check(z.regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' }))),
+        tcp: z.optional(z.string({ error: 'must be "HOST:PORT"' }).check(z.regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, { error: 'must be "HOST:PORT" (e.g. "127.0.0.1:6379")' }), noNul())),
+        http: z.optional(z.string({ error: 'must be a URL' }).check(z.regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' }), noNul())),
         file: z.optional(name),
         log: z.optional(z.string({ error: 'must be a regular expression' }).check(z.refine(validRegex, { error: 'is not a valid regular expression' }))),
         exec: z.optional(z.array(name, { error: 'must be a list of strings (a command and its arguments)' }).check(z.minLength(1, { error: 'must not be empty' }))),
@@ -68,7 +73,7 @@ export const descriptorSchema = z.looseObject(
         { error: 'must be an object of strings' },
       ),
     ),
-    env_inherit: z.optional(z.array(name, { error: 'must be a list of strings' })),
+    env_inherit: z.optional(z.array(name.check(z.refine((k) => !k.includes('='), { error: 'is not a valid variable name' })), { error: 'must be a list of strings' })),
     uid: id(),
     gid: id(),
     group: z.optional(z.array(name, { error: 'must be a list of strings' })),

@@ -93,7 +93,13 @@ export class MessagesDir {
       if (code === 'EISDIR') return this.reject(file, 'a directory, not a message file');
       return this.reject(file, `cannot be read: ${describeError(err)}`);
     }
-    const parsed = parseMessage(bytes);
+    let parsed: ReturnType<typeof parseMessage>;
+    try {
+      parsed = parseMessage(bytes);
+    } catch (err) {
+      // Never expected (parsing returns its errors): the file is rejected, the supervisor goes on.
+      parsed = { ok: false, error: `cannot be parsed: ${describeError(err)}` };
+    }
     if (!parsed.ok) {
       if (this.mayStillBeWritten(path)) return this.retryLater(file);
       return this.reject(file, parsed.error);

@@ -1,4 +1,4 @@
-import type { Descriptor } from '../descriptor/parse.ts';
+import { MAX_NCOLONY_CONFIG_BYTES, type Descriptor } from '../descriptor/parse.ts';
 
 // A child's environment. With env_inherit, only those names come from colony's environment
 // (NColony's rule; an unset name becomes ""); without it, the whole of colony's environment is
@@ -16,7 +16,7 @@ export function childEnvironment(name: string, d: Pick<Descriptor, 'env' | 'envI
   Object.assign(env, d.env);
   if (d.pythonUnbuffered !== false && env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
   env.NCOLONY_NAME = name;
-  env.NCOLONY_CONFIG = d.raw;
+  if (Buffer.byteLength(d.raw) <= MAX_NCOLONY_CONFIG_BYTES) env.NCOLONY_CONFIG = d.raw; // else execve fails with E2BIG (a warning said so at parse time)
   env.COLONY_NAME = name;
   return env;
 }

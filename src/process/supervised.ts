@@ -1,6 +1,6 @@
 // The I/O shell around one process's state machine: performs the effects (spawn, signals, timers),
 // relays the child's output to the log, and feeds results back as events.
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Clock, Timer } from '../clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
@@ -441,10 +441,18 @@ export class SupervisedProcess {
   // One clear line naming the executable, the descriptor file and the reason.
   private reportSpawnFailure(code: string, detail?: string): void {
     const exe = this.descriptor.args[0];
-    const why = code === 'ENOENT' ? (exe?.includes('/') ? 'no such file' : 'not found in PATH') : code === 'EACCES' ? 'permission denied (not executable?)' : (detail ?? code);
+    // Not the executable's fault: the system could not make a process (pids limit, RLIMIT_NPROC, memory).
+    const systemFault = code === 'EAGAIN' || code === 'ENOMEM';
+    let why = code === 'ENOENT' ? (exe?.includes('/') ? 'no such file' : 'not found in PATH') : code === 'EACCES' ? 'permission denied (not executable?)' : (detail ?? code);
+    if (code === 'ENOENT' && exe?.includes('/')) {
+      const interpreter = missingInterpreter(exe);
+      if (interpreter) why = `its interpreter ${JSON.stringify(interpreter)} (the #! line) does not exist`;
+    }
+    if (code === 'EAGAIN') why = 'fork failed: too many processes (EAGAIN: the pids limit of the container or RLIMIT_NPROC)';
+    if (code === 'ENOMEM') why = 'fork failed: out of memory (ENOMEM)';
     this.log.error(`cannot start ${JSON.stringify(exe)}: ${why}`, {
       error: code,
-      ...(this.descriptor.source ? { file: this.descriptor.source, field: 'args[0]' } : {}),
+      ...(this.descriptor.source ? { file: this.descriptor.source, ...(systemFault ? {} : { field: 'args[0]' }) } : {}),
       ...(code === 'ENOENT' && !exe?.includes('/') ? { PATH: this.world.env.PATH } : {}),
     });
   }
@@ -487,5 +495,24 @@ export class SupervisedProcess {
       close();
       this.log.warn(`reading ${name} failed`, { error: describeError(err) });
     });
+  }
+}
+
+// The interpreter a script's #! line names, when the script exists but that interpreter does not
+// (execve then fails with ENOENT, which would otherwise read as "no such file" for the script).
+function missingInterpreter(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(256);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const line = head.subarray(0, n).toString('latin1').split('\n')[0]!;
+    if (!line.startsWith('#!')) return undefined;
+    const interpreter = line.slice(2).trim().split(/\s+/)[0];
+    return interpreter && !existsSync(interpreter) ? interpreter : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
