@@ -1,0 +1,52 @@
+// Zombie storm (issue 7): 10,000 orphans re-parented to colony (PID 1) must all be reaped, while a
+// supervised process keeps exiting and being restarted (the reaper must not take exit statuses that
+// belong to colony's own children). colony runs as PID 1.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { zombies } from '../helpers/proc.ts';
+import { assertClean, cpuMs, destroyAll, mb, peakRssMB, rssMB, secs, StreamColony } from '../helpers/stress.ts';
+
+const ORPHANS = 10_000;
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+describe('zombie storm', () => {
+  after(destroyAll);
+
+  // Nothing lost: zero zombies once the storm is over (every orphan reaped), and every exit of the
+  // supervised "exiter" is reported with its real status (exit code 7: never lost to the reaper).
+  it(`${ORPHANS} orphans: zero zombies after, colony's own children's exit statuses intact`, async (t) => {
+    const c = await StreamColony.start({
+      files: (d) => ({
+        storm: { args: ['/bin/sh', join(FIXTURES, 'orphan-storm.sh'), String(ORPHANS), join(d.dir, 'storm.done')] },
+        // Lives 0.1 s (over its 0.05 s threshold): restarted at once, again and again, during the storm.
+        exiter: { args: ['/bin/sh', '-c', 'sleep 0.1; exit 7'], threshold: 0.05 },
+      }),
+    });
+    const done = join(c.dirs.dir, 'storm.done');
+    const rss0 = rssMB(c.pid);
+    const cpu0 = cpuMs(c.pid);
+    const t0 = Date.now();
+    let peak = 0;
+    let samples = 0;
+    await c.until('the storm to end', () => {
+      samples++;
+      peak = Math.max(peak, zombies(c.pid).length);
+      return existsSync(done);
+    }, 300_000, 100);
+    const stormMs = Date.now() - t0;
+    await c.until('zero zombies', () => zombies(c.pid).length === 0, 30_000, 50);
+    const reapedMs = Date.now() - t0;
+    const cpu = cpuMs(c.pid) - cpu0;
+
+    const exits = c.records.filter((r) => r.proc === 'exiter' && /^(exit code|killed by|ended)/.test(String(r.msg)));
+    const wrong = exits.filter((r) => r.msg !== 'exit code 7');
+    assert.ok(exits.length >= 10, `the exiter kept exiting during the storm (${exits.length} exits)`);
+    assert.deepEqual(wrong.slice(0, 5), [], `nothing lost: every exit of colony's own child reported as exit code 7 (${wrong.length} of ${exits.length} not)`);
+    assert.equal(zombies(c.pid).length, 0, 'zero zombies');
+    t.diagnostic(`zombie storm: ${ORPHANS} orphans in ${secs(stormMs)}, zero zombies ${secs(reapedMs)} after the start; peak ${peak} zombies in ${samples} samples; colony CPU ${secs(cpu)}, RSS ${mb(rss0)} → ${mb(rssMB(c.pid))} (peak ${mb(peakRssMB(c.pid))}); exiter exited ${exits.length} times, all with code 7`);
+    assertClean(c);
+    assert.equal((await c.stop()).code, 0);
+  });
+});
