@@ -69,7 +69,8 @@ describe('message burst', () => {
       for (const r of c.records) if (r.msg === 'message handled') m.set(basename(String(r.file)), (m.get(basename(String(r.file))) ?? 0) + 1);
       return m;
     };
-    await c.until(`${all.length} messages handled`, () => [...handled().values()].reduce((a, b) => a + b, 0) >= all.length, 120_000, 20);
+    // Well within the 60 s backup rescan, which would hide a lost inotify event.
+    await c.until(`${all.length} messages handled`, () => [...handled().values()].reduce((a, b) => a + b, 0) >= all.length, 30_000, 20);
     const handledMs = Date.now() - t0;
     // Settled: every process running, one instance each, the same pids for 1 s (no restart pending).
     await settle(c, nameOf, names);
