@@ -11,6 +11,7 @@ import { zombies } from '../helpers/proc.ts';
 import { assertClean, destroyAll, mb, peakRssMB, rssMB, Sampler, secs, stateOfProc, StreamColony, waitFor } from '../helpers/stress.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
+const ORPHANS_SH = join(import.meta.dirname, '..', 'fixtures', 'orphans.sh'); // shared with the integration tests
 const FLOOD = join(FIXTURES, 'flood.py');
 const MiB = 1024 * 1024;
 const RSS_BOUND_MB = 150;
@@ -177,7 +178,7 @@ describe('output flood', () => {
 
     // Reaping while stalled: an orphan storm leaves no zombie.
     const stormDone = join(d.dir, 'storm.done');
-    writeAtomic(d.config, 'storm', { args: ['/bin/sh', join(FIXTURES, 'orphan-storm.sh'), String(STORM), stormDone], signals: NO_HUP });
+    writeAtomic(d.config, 'storm', { args: ['/bin/sh', ORPHANS_SH, String(STORM), stormDone], signals: NO_HUP });
     await waitFor('the orphan storm to end', () => existsSync(stormDone), 60_000, 50);
     await waitFor('zero zombies while stalled', () => zombies(c.pid).length === 0, 20_000, 50);
     // Signals while stalled: SIGHUP is forwarded to hup.py.

@@ -9,7 +9,7 @@ import { zombies } from '../helpers/proc.ts';
 import { assertClean, cpuMs, destroyAll, mb, peakRssMB, rssMB, secs, StreamColony } from '../helpers/stress.ts';
 
 const ORPHANS = 10_000;
-const FIXTURES = join(import.meta.dirname, 'fixtures');
+const ORPHANS_SH = join(import.meta.dirname, '..', 'fixtures', 'orphans.sh'); // shared with the integration tests
 
 describe('zombie storm', () => {
   after(destroyAll);
@@ -19,7 +19,7 @@ describe('zombie storm', () => {
   it(`${ORPHANS} orphans: zero zombies after, colony's own children's exit statuses intact`, async (t) => {
     const c = await StreamColony.start({
       files: (d) => ({
-        storm: { args: ['/bin/sh', join(FIXTURES, 'orphan-storm.sh'), String(ORPHANS), join(d.dir, 'storm.done')] },
+        storm: { args: ['/bin/sh', ORPHANS_SH, String(ORPHANS), join(d.dir, 'storm.done')] },
         // Lives 0.1 s (over its 0.05 s threshold): restarted at once, again and again, during the storm.
         exiter: { args: ['/bin/sh', '-c', 'sleep 0.1; exit 7'], threshold: 0.05 },
       }),
