@@ -13,6 +13,15 @@ import { watchDir, type DirWatch } from './watch-dir.ts';
 
 export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
+// After a file event, its name is looked at once more when its events have been quiet this long:
+// in a fast burst (add, change, remove) chokidar can lose the last event — its stat for an earlier
+// one races the unlink — and the process would otherwise run on until the backup rescan.
+const RECHECK_MS = 100;
+// A descriptor that does not parse and was modified less than this long ago may be half-written by a
+// writer that does not rename into place: after an event it is looked at again, not reported, until
+// it parses or is this old. (The start-up scan and the backup rescan report it at once.)
+const SETTLE_MS = 1000;
+
 // Reads a whole file, refusing one over `limit` bytes without reading it, and one that `check`
 // (given the opened file's fstat) finds a problem with (code 'EREFUSED', the message is the reason).
 // Opened with O_NONBLOCK: opening a FIFO for reading would otherwise block colony until a writer
@@ -48,7 +57,16 @@ export function descriptorNames(files: string[]): Set<string> {
   return names;
 }
 
-export type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean };
+// `unparsed`: the file was read but its content is not a valid descriptor (it may be half-written).
+export type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean; unparsed?: boolean };
+
+function modifiedWithin(file: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < ms;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigDir {
   private readonly dir: string;
@@ -58,6 +76,8 @@ export class ConfigDir {
   // Last outcome per name: the good definition applied, and the last error reported (to report each once).
   private readonly applied = new Map<string, string>();
   private readonly reported = new Map<string, string>();
+  // Names with a look pending after their last event (see RECHECK_MS).
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private watcher: DirWatch | undefined;
   private missingReported = false;
   private readonly policy: FilePolicy;
@@ -83,7 +103,7 @@ export class ConfigDir {
       what: 'config',
       events: ['add', 'change', 'unlink'],
       onFile: (file) => {
-        if (!skipReason(file)) this.reload(processName(file));
+        if (!skipReason(file)) this.changed(processName(file));
       },
       rescan: () => this.rescan(),
       frequencyMs: this.frequencyMs,
@@ -93,7 +113,24 @@ export class ConfigDir {
   }
 
   async close(): Promise<void> {
+    for (const t of this.rechecks.values()) clearTimeout(t);
+    this.rechecks.clear();
     await this.watcher?.close();
+  }
+
+  // A file event for a name: looked at now, and once more when its events have gone quiet.
+  private changed(name: string): void {
+    this.reload(name, true);
+    this.recheckLater(name);
+  }
+
+  private recheckLater(name: string): void {
+    clearTimeout(this.rechecks.get(name));
+    const timer = setTimeout(() => {
+      this.rechecks.delete(name);
+      if (this.reload(name, true) === 'unsettled') this.recheckLater(name);
+    }, RECHECK_MS);
+    this.rechecks.set(name, timer);
   }
 
   // Every name in the directory, and every name applied before, looked at afresh.
@@ -115,19 +152,22 @@ export class ConfigDir {
     for (const n of this.applied.keys()) names.add(n);
     for (const n of this.reported.keys()) names.add(n);
     this.batch(() => {
-      for (const n of [...names].sort()) this.reload(n);
+      // A name with a look pending is being written right now: that look has it.
+      for (const n of [...names].sort()) if (!this.rechecks.has(n)) this.reload(n);
     });
   }
 
-  // Looks at the file(s) for one name and applies the outcome.
-  reload(name: string): void {
+  // Looks at the file(s) for one name and applies the outcome. With `settle`, a file that does not
+  // parse and was modified moments ago is neither reported nor applied ('unsettled': look again).
+  reload(name: string, settle = false): 'done' | 'unsettled' {
     const found = this.lookup(name);
     if (found.kind === 'absent') {
       this.reported.delete(name);
       if (this.applied.delete(name)) this.apply(name, null);
-      return;
+      return 'done';
     }
     if (found.kind === 'error') {
+      if (settle && found.unparsed && modifiedWithin(found.file, SETTLE_MS)) return 'unsettled';
       // A refused file's reason names the file itself.
       const line = found.refused ? `descriptor ${found.error}` : `bad descriptor ${found.file}: ${found.error}`;
       if (this.reported.get(name) !== line) {
@@ -135,7 +175,7 @@ export class ConfigDir {
         const keeping = this.applied.has(name) ? '; the running process keeps its last good definition' : '; not started';
         this.log.error(`${line}${keeping}`, { file: found.file, proc: name });
       }
-      return;
+      return 'done';
     }
     if (this.reported.delete(name)) this.log.info(`descriptor ${found.file} is valid again`, { proc: name });
     if (found.warnings.length > 0 && this.applied.get(name) !== found.descriptor.canonical) {
@@ -143,6 +183,7 @@ export class ConfigDir {
     }
     this.applied.set(name, found.descriptor.canonical);
     this.apply(name, found.descriptor);
+    return 'done';
   }
 
   private lookup(name: string): Lookup {
@@ -186,6 +227,6 @@ export function lookupDescriptor(dir: string, name: string, policy: FilePolicy):
     // Never expected (parsing returns its errors): the file is reported, the supervisor goes on.
     return { kind: 'error', file, error: `cannot be parsed: ${describeError(err)}` };
   }
-  if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; ') };
+  if (!parsed.ok) return { kind: 'error', file, error: parsed.errors.join('; '), unparsed: true };
   return { kind: 'ok', file, descriptor: { ...parsed.descriptor, source: file }, warnings: parsed.warnings };
 }
