@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 // Splits a byte stream into lines of text. Lines are kept whole however long; a final line without a
 // newline is returned by end(). A '\r' before the '\n' is dropped. Bytes that are not UTF-8 are kept
 // visibly (see decodeLine). The common case — a chunk of valid UTF-8 — is decoded once and split as text.
+// A chunk is not kept past the call (what is pending is copied): the reader may reuse its buffer.
 export class LineSplitter {
   private pending: Buffer[] = [];
 
@@ -10,7 +11,7 @@ export class LineSplitter {
   push(chunk: Buffer): string[] {
     const last = chunk.lastIndexOf(10);
     if (last === -1) {
-      if (chunk.length > 0) this.pending.push(chunk);
+      if (chunk.length > 0) this.pending.push(Buffer.from(chunk));
       return [];
     }
     let region = chunk.subarray(0, last);
@@ -18,7 +19,7 @@ export class LineSplitter {
       this.pending.push(region);
       region = Buffer.concat(this.pending);
     }
-    this.pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    this.pending = last + 1 < chunk.length ? [Buffer.from(chunk.subarray(last + 1))] : [];
     if (!isUtf8(region)) return splitBytes(region).map((l) => stripCr(decodeLine(l)));
     const lines = region.toString('utf8').split('\n');
     if (region.includes(13)) for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]!);

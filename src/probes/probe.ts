@@ -249,8 +249,8 @@ function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
     }
     const pid = child.pid;
     if (pid !== undefined) opts.own?.add(pid);
-    child.stdout?.resume();
-    child.stderr?.resume();
+    child.stdout?.stream.resume();
+    child.stderr?.stream.resume();
     const timer = setTimeout(() => {
       timedOutAt = true;
       if (pid !== undefined) killGroup(pid);

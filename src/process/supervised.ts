@@ -1,7 +1,6 @@
 // The I/O shell around one process's state machine: performs the effects (spawn, signals, timers),
 // relays the child's output to the log, and feeds results back as events.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { Clock, Timer } from '../clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
 import { describeError } from '../errors.ts';
@@ -16,7 +15,7 @@ import { waitReady, type ReadyWait } from '../probes/ready.ts';
 import { canSwitchTo } from '../security.ts';
 import { childEnvironment } from './environment.ts';
 import { policyFor } from './policy.ts';
-import type { Spawner } from './spawner.ts';
+import type { Output, Spawner } from './spawner.ts';
 import { resolveUser } from './users.ts';
 import { FINAL_PHASES, initialState, transition, type Effect, type Event, type Policy, type State, type TimerName } from './state.ts';
 
@@ -457,8 +456,9 @@ export class SupervisedProcess {
     });
   }
 
-  private relay(stream: Readable | null, name: 'stdout' | 'stderr'): void {
-    if (!stream) return;
+  private relay(output: Output | null, name: 'stdout' | 'stderr'): void {
+    if (!output) return;
+    const { stream } = output;
     const lines = new LineSplitter();
     const emit = (batch: string[]): void => {
       if (batch.length === 0) return;
@@ -469,7 +469,7 @@ export class SupervisedProcess {
         if (batch.some((line) => pattern.test(line))) this.becameReady(`log /${pattern.source}/`);
       }
     };
-    stream.on('data', (chunk: Buffer) => emit(lines.push(chunk)));
+    output.onChunk((chunk) => emit(lines.push(chunk)));
     const flush = (): void => {
       const rest = lines.end();
       if (rest !== undefined) emit([rest]);

@@ -226,10 +226,10 @@ describe('signals and output', () => {
   test("the child's stdout and stderr lines reach the log, the last unterminated line at the end", async () => {
     const { world, proc } = setup();
     proc.start();
-    world.last.stdout.write('hello\nwor');
-    world.last.stdout.write('ld\npartial');
-    world.last.stderr.write('oops\n');
-    world.last.stdout.end();
+    world.last.stdout.stream.write('hello\nwor');
+    world.last.stdout.stream.write('ld\npartial');
+    world.last.stderr.stream.write('oops\n');
+    world.last.stdout.stream.end();
     await tick();
     await tick();
     const output = world.log.records.filter((r) => 'stream' in r).map((r) => `${String(r.stream)}: ${r.msg}`);

@@ -5,7 +5,7 @@ import { FakeClock } from '../../../src/clock.ts';
 import { parseDescriptor, type Descriptor } from '../../../src/descriptor/parse.ts';
 import { memoryLog } from '../../../src/log/logger.ts';
 import type { ExitStatus } from '../../../src/process/exit-status.ts';
-import type { Child, SpawnRequest } from '../../../src/process/spawner.ts';
+import { streamOutput, type Child, type SpawnRequest } from '../../../src/process/spawner.ts';
 import type { Policy } from '../../../src/process/state.ts';
 import type { SupervisorWorld } from '../../../src/supervisor.ts';
 
@@ -25,8 +25,8 @@ export function descriptorOf(value: Record<string, unknown>): Descriptor {
 
 export class FakeChild implements Child {
   readonly pid: number | undefined;
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
+  readonly stdout = streamOutput(new PassThrough());
+  readonly stderr = streamOutput(new PassThrough());
   readonly request: SpawnRequest;
   readonly spawnedAt: number;
   exitStatus: ExitStatus | undefined;
@@ -56,8 +56,8 @@ export class FakeChild implements Child {
     this.exitCallback(status);
     // A process whose group is gone has closed its pipes (a group member left behind would hold them).
     if (!groupAlive) {
-      this.stdout.end();
-      this.stderr.end();
+      this.stdout.stream.end();
+      this.stderr.stream.end();
     }
   }
 }
