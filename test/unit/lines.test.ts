@@ -17,6 +17,24 @@ describe('LineSplitter', () => {
     assert.deepEqual(split(['a\nbb\nccc\n']), ['a', 'bb', 'ccc']);
   });
 
+  test('keeps no reference to a chunk: the reader may reuse its buffer for the next read', () => {
+    // As the spawner's pipes do: every read lands in the same buffer.
+    const buffer = Buffer.alloc(8);
+    const s = new LineSplitter();
+    const read = (text: string): string[] => {
+      buffer.fill(0x2d); // '-': whatever the last read left
+      buffer.write(text);
+      return s.push(buffer.subarray(0, Buffer.byteLength(text)));
+    };
+    assert.deepEqual(read('ab'), []);
+    assert.deepEqual(read('cd\nef'), ['abcd']);
+    assert.deepEqual(read('gh'), []);
+    assert.deepEqual(read('\n'), ['efgh']);
+    assert.deepEqual(read('tail'), []);
+    buffer.fill(0x2d);
+    assert.equal(s.end(), 'tail');
+  });
+
   test('joins a line split across chunks', () => {
     assert.deepEqual(split(['hel', 'lo wor', 'ld\nnext\n']), ['hello world', 'next']);
   });
