@@ -15,7 +15,7 @@ export { sleep };
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BUNDLE = join(ROOT, 'dist', 'colony.cjs');
 export const SEA = join(ROOT, 'dist', 'colony');
-export const BUNDLE_CMD = [process.execPath, '--no-memory-reducer', '--max-semi-space-size=4', BUNDLE]; // colony's bundle as bin/colony runs it (its #! line's flags)
+export const BUNDLE_CMD = [process.execPath, '--no-memory-reducer', '--max-semi-space-size=8', BUNDLE]; // colony's bundle as bin/colony runs it (its #! line's flags)
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 const ANNOUNCE = join(FIXTURES, 'announce.sh');
 

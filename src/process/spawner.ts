@@ -35,7 +35,7 @@ const READ_BYTES = 64 * 1024;
 // The one buffer every child's pipe is read into. Node's streams allocate a fresh 64 KiB buffer per
 // read, which under a flood of output fills V8's young generation faster than it is collected
 // (measured: peak RSS 130–195 MB while relaying 1 GB; with this and a smaller young generation, see
-// docs/design.md, ~90 MB at the same throughput). Sharing it is safe: reads happen one at a time on
+// docs/design.md, ~100 MB at the same throughput). Sharing it is safe: reads happen one at a time on
 // the event loop thread, and each is handed over — what is kept, copied — before the next.
 let readBuffer: Buffer | undefined;
 
