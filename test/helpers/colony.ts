@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onLines, parseRecord } from './lines.ts';
-import { children, descendants } from './proc.ts';
+import { descendants } from './proc.ts';
+import { Launch, pid1Argv, type Exit } from './pid1.ts';
 import { waitFor } from './wait.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -24,6 +25,11 @@ export interface StartOptions {
   messages?: Record<string, string | object>; // message files present at start
   dirsFromEnv?: boolean; // pass the directories as COLONY_* variables instead of flags
   started?: (c: Colony) => boolean; // what says colony is up (default: its "ready: watching" record)
+  // Put before node inside the namespaces, e.g. ['setpriv', ...]; it must exec its arguments.
+  wrap?: string[];
+  // Shell commands run as PID 1 of the new namespaces before colony execs in their place (e.g. mounts),
+  // with $CONFIG_DIR, $MESSAGES_DIR and $STATE_DIR set to colony's directories.
+  prelude?: string;
 }
 
 const scratchDirs: string[] = [];
@@ -55,32 +61,35 @@ export class Colony {
   readonly rawLines: string[] = [];
   stderr = '';
   readonly dirs: ReturnType<typeof scratch>;
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly pid1: boolean;
+  private readonly launch: Launch;
 
   private constructor(opts: StartOptions) {
     this.dirs = scratch();
     for (const [name, content] of Object.entries(opts.files ?? {})) writeAtomic(this.dirs.config, name, content);
     for (const [name, content] of Object.entries(opts.messages ?? {})) writeAtomic(this.dirs.messages, name, content);
-    this.pid1 = opts.pid1 !== false;
     const dirFlags = opts.dirsFromEnv ? [] : ['--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state];
     const dirEnv = opts.dirsFromEnv ? { COLONY_CONFIG: this.dirs.config, COLONY_MESSAGES: this.dirs.messages, COLONY_STATE: this.dirs.state } : {};
-    const colonyArgs = [BUNDLE, 'run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])];
-    const [cmd, args] = this.pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', NODE, ...colonyArgs]] : [NODE, colonyArgs];
-    this.child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...dirEnv, ...opts.env } });
+    const preludeEnv = { CONFIG_DIR: this.dirs.config, MESSAGES_DIR: this.dirs.messages, STATE_DIR: this.dirs.state };
+    const command = { node: NODE, bundle: BUNDLE, args: ['run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])], wrap: opts.wrap, prelude: opts.prelude };
+    const argv = opts.pid1 === false ? [NODE, BUNDLE, ...command.args] : pid1Argv(command);
+    this.launch = new Launch(argv, { pid1: opts.pid1 !== false, env: { ...process.env, ...preludeEnv, ...dirEnv, ...opts.env } });
     onLines(this.child.stdout!, (line) => {
       this.rawLines.push(line);
       this.records.push(parseRecord<Rec>(line, 'unparsed'));
     });
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
-    this.exited = new Promise((res) =>
-      this.child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        res(this.exitInfo);
-      }),
-    );
+  }
+
+  get child(): ChildProcess {
+    return this.launch.child;
+  }
+
+  get exited(): Promise<Exit> {
+    return this.launch.exited;
+  }
+
+  get exitInfo(): Exit | undefined {
+    return this.launch.exitInfo;
   }
 
   static async start(opts: StartOptions = {}): Promise<Colony> {
@@ -93,10 +102,7 @@ export class Colony {
 
   // colony's pid as seen from here.
   get pid(): number {
-    if (!this.pid1) return this.child.pid!;
-    const kids = children(this.child.pid!);
-    if (kids.length !== 1) throw new Error(`expected colony as the only child of unshare, found ${kids.join(',')}`);
-    return kids[0]!;
+    return this.launch.pid;
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -141,40 +147,17 @@ export class Colony {
   }
 
   // Stops colony (SIGTERM) and waits for it; returns its exit status.
-  async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (!this.exitInfo) {
-      try {
-        this.signal('SIGTERM');
-      } catch {
-        // gone
-      }
-    }
-    return this.wait(timeoutMs);
+  stop(timeoutMs = 20_000): Promise<Exit> {
+    return this.launch.stop(timeoutMs, () => this.log());
   }
 
-  async wait(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return Promise.race([this.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`colony did not exit within ${timeoutMs} ms\n${this.log()}`)), timeoutMs).unref())]);
+  wait(timeoutMs = 20_000): Promise<Exit> {
+    return this.launch.wait(timeoutMs, () => this.log());
   }
 
   // Last resort in test teardown: kill everything.
   async destroy(): Promise<void> {
-    if (!this.exitInfo) {
-      let own: number[] = [];
-      try {
-        own = this.pid1 ? [this.pid] : [...this.processes().reverse(), this.pid];
-      } catch {
-        // colony already gone
-      }
-      // SIGKILL to colony as PID 1 takes its whole namespace with it.
-      for (const p of [...own, this.child.pid!]) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await this.exited;
-    }
+    await this.launch.destroy(() => this.processes().reverse());
     rmSync(this.dirs.dir, { recursive: true, force: true });
   }
 }

@@ -3,11 +3,12 @@
 // a reader that can be stalled to test backpressure, /proc samplers (RSS, peak RSS, fds, CPU) and
 // the checks every stress test makes (no last-resort handler fired, no unexpected error record).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BUNDLE, NODE, ROOT, scratch, writeAtomic, type Rec } from './colony.ts';
+import { Launch, pid1Argv, type Exit } from './pid1.ts';
 import { children, cmdline, stateOf } from './proc.ts';
 import { waitFor } from './wait.ts';
 
@@ -69,7 +70,6 @@ export async function destroyAll(): Promise<void> {
 // COLONY_TEST_BUNDLE runs another build of colony (e.g. a patched copy) instead of dist/colony.cjs.
 export class StreamColony {
   readonly dirs: Dirs;
-  readonly child: ChildProcess;
   // colony's own records (those `keep` accepts, plus every error and fatal).
   readonly records: Rec[] = [];
   // Every error/fatal record colony printed.
@@ -79,12 +79,10 @@ export class StreamColony {
   bytesRead = 0; // bytes of colony's stdout read so far
   unparsed = 0; // stdout lines that were not JSON records
   stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly launch: Launch;
   private readonly keep: (r: Rec) => boolean;
   // Where children's lines go (may be replaced while colony runs).
   onOutput: (r: Rec) => void;
-  private colonyPid: number | undefined;
 
   private constructor(o: StreamStart) {
     this.dirs = scratch();
@@ -92,17 +90,23 @@ export class StreamColony {
     for (const [name, content] of Object.entries(files)) writeAtomic(this.dirs.config, name, content);
     this.keep = o.keep ?? (() => true);
     this.onOutput = o.onOutput ?? (() => undefined);
-    const colonyArgs = [process.env.COLONY_TEST_BUNDLE ?? BUNDLE, 'run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, '--log-format', 'json', ...(o.args ?? [])];
-    this.child = spawn('unshare', ['--pid', '--fork', '--mount-proc', NODE, ...NODE_FLAGS, ...colonyArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+    const colonyArgs = ['run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, '--log-format', 'json', ...(o.args ?? [])];
+    this.launch = new Launch(pid1Argv({ node: NODE, nodeFlags: NODE_FLAGS, bundle: process.env.COLONY_TEST_BUNDLE ?? BUNDLE, args: colonyArgs }), { env: { ...process.env, ...o.env } });
     this.child.stdout!.on('data', (c: Buffer) => (this.bytesRead += c.length));
     onByteLines(this.child.stdout!, (line) => this.line(line));
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
-    this.exited = new Promise((res) =>
-      this.child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        res(this.exitInfo);
-      }),
-    );
+  }
+
+  get child(): ChildProcess {
+    return this.launch.child;
+  }
+
+  get exited(): Promise<Exit> {
+    return this.launch.exited;
+  }
+
+  get exitInfo(): Exit | undefined {
+    return this.launch.exitInfo;
   }
 
   static async start(o: StreamStart = {}): Promise<StreamColony> {
@@ -134,11 +138,7 @@ export class StreamColony {
 
   // colony's host pid (the only child of unshare).
   get pid(): number {
-    if (this.colonyPid !== undefined) return this.colonyPid;
-    const kids = children(this.child.pid!);
-    if (kids.length !== 1) throw new Error(`expected colony as the only child of unshare, found ${kids.join(',')}`);
-    this.colonyPid = kids[0]!;
-    return this.colonyPid;
+    return this.launch.pid;
   }
 
   // Stops reading colony's stdout (its pipe fills up) / reads again.
@@ -174,32 +174,16 @@ export class StreamColony {
   }
 
   // Stops colony with SIGTERM and waits for its exit.
-  async stop(timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  stop(timeoutMs = 30_000): Promise<Exit> {
     this.resume();
-    if (!this.exitInfo) {
-      try {
-        process.kill(this.pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-    }
-    return Promise.race([this.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`colony did not exit within ${timeoutMs} ms`)), timeoutMs).unref())]);
+    return this.launch.stop(timeoutMs, () => this.stderr);
   }
 
   // Teardown: SIGKILL to colony (as PID 1 it takes its namespace with it).
   async destroy(): Promise<void> {
     live.delete(this);
     this.resume();
-    if (!this.exitInfo) {
-      for (const p of [this.colonyPid ?? children(this.child.pid!)[0], this.child.pid]) {
-        try {
-          if (p !== undefined) process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await this.exited;
-    }
+    await this.launch.destroy();
   }
 }
 

@@ -3,14 +3,15 @@
 // new PID and mount namespaces (and its own network namespace), with the default directories —
 // what `docker run` of the example image does, without a Docker engine.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT as REPO } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
-import { children, zombies } from '../helpers/proc.ts';
+import { Launch } from '../helpers/pid1.ts';
+import { zombies } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const BINARY = join(REPO, 'dist/colony');
@@ -27,19 +28,20 @@ function debianRoot(): { root?: string; why?: string } {
 // colony as PID 1 inside `root`, in network namespace `netns`; its JSON log collected.
 class Contained {
   readonly records: Rec[] = [];
-  readonly child: ChildProcess;
+  private readonly launch: Launch;
   readonly exited: Promise<number | null>;
   // `cmd` must end in (or exec into) `unshare --pid --fork ... colony run`.
   constructor(cmd: string[]) {
-    this.child = spawn('env', ['-i', ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`), ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
-    onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'msg')));
-    this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
+    this.launch = new Launch(['env', '-i', ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`), ...cmd], { stderr: 'inherit' });
+    onLines(this.launch.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'msg')));
+    this.exited = this.launch.exited.then((e) => e.code);
   }
   // colony's host pid: the only child of `unshare --pid --fork` (env, ip netns exec, sh -c 'exec ...' all exec).
   get pid(): number {
-    const kids = children(this.child.pid!);
-    assert.equal(kids.length, 1, `unshare should have one child, has ${kids.join(',')}`);
-    return kids[0]!;
+    return this.launch.pid;
+  }
+  destroy(): Promise<void> {
+    return this.launch.destroy();
   }
   find(pred: (r: Rec) => boolean, from = 0): Rec | undefined {
     return this.records.slice(from).find(pred);
@@ -101,14 +103,7 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
   });
 
   after(async () => {
-    for (const c of running) {
-      try {
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-      await c.exited;
-    }
+    for (const c of running) await c.destroy();
     spawnSync('ip', ['netns', 'del', netns]);
     if (work) rmSync(work, { recursive: true, force: true });
   });

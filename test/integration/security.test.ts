@@ -4,14 +4,13 @@
 // off, and the Kubernetes ConfigMap layout is accepted. Run as a non-root user, it runs its own
 // processes and refuses (by field) a descriptor asking for another uid.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUNDLE, Colony, NODE, type Rec } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
-import { children } from '../helpers/proc.ts';
+import { Launch, pid1Argv } from '../helpers/pid1.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NOBODY = 65534;
@@ -171,18 +170,16 @@ describe('control-surface security', { skip: isRoot ? false : 'needs root' }, ()
 // colony as PID 1 of a new PID namespace, run as nobody (setpriv), with its JSON log parsed.
 class NonRootColony {
   readonly records: Rec[] = [];
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
+  private readonly launch: Launch;
   stderr = '';
 
   // `bin` holds node and the bundle where nobody can reach them (see below).
   constructor(dirs: { config: string; messages: string; state: string }, bin: { node: string; bundle: string }) {
-    const args = ['--pid', '--fork', '--mount-proc', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin.node, bin.bundle, 'run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'];
+    const argv = pid1Argv({ wrap: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], node: bin.node, bundle: bin.bundle, args: ['run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json'] });
     // cwd: a directory nobody can enter (the checkout, under mktemp -d) would make every spawn fail with EACCES.
-    this.child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/' }, cwd: dirname(bin.node) });
-    onLines(this.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'unparsed')));
-    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
-    this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
+    this.launch = new Launch(argv, { env: { ...process.env, HOME: '/' }, cwd: dirname(bin.node) });
+    onLines(this.launch.child.stdout!, (line) => this.records.push(parseRecord<Rec>(line, 'unparsed')));
+    this.launch.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
   }
 
   get mark(): number {
@@ -198,13 +195,10 @@ class NonRootColony {
     return this.records.filter((r) => r.proc === proc && r.stream !== undefined).map((r) => String(r.msg));
   }
   async stop(): Promise<number | null> {
-    for (const p of children(this.child.pid!)) process.kill(p, 'SIGTERM');
-    return this.exited;
+    return (await this.launch.stop()).code;
   }
-  async destroy(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    for (const p of children(this.child.pid!)) process.kill(p, 'SIGKILL');
-    await this.exited;
+  destroy(): Promise<void> {
+    return this.launch.destroy();
   }
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { Colony, writeAtomic } from '../helpers/colony.ts';
-import { assertNoLastResort, inMountNamespace, isRoot, msgOf, WrappedColony } from '../helpers/hostile.ts';
+import { assertNoLastResort, inMountNamespace, isRoot, msgOf } from '../helpers/hostile.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const idle = (tag: string): object => ({ args: ['/bin/sh', '-c', `echo ${tag}; exec sleep 1000${tag.length}`] });
@@ -22,7 +22,7 @@ function statusIn(pid: number, state: string): { processes: Array<{ name: string
 }
 
 // Sends `n` RESTART messages for `name` one after the other; each must restart it. Returns the last pid.
-async function restarts(c: Colony | WrappedColony, name: string, n: number, tag: string): Promise<number> {
+async function restarts(c: Colony, name: string, n: number, tag: string): Promise<number> {
   let pid = 0;
   for (let i = 0; i < n; i++) {
     const m = c.mark;
@@ -33,7 +33,7 @@ async function restarts(c: Colony | WrappedColony, name: string, n: number, tag:
 }
 
 // The fault's lines: exactly one for the state file, at most one for the acknowledgements, no other error.
-function assertSaidOnce(c: Colony | WrappedColony, from: number, what: string): { state: number; acks: number; lines: string } {
+function assertSaidOnce(c: Colony, from: number, what: string): { state: number; acks: number; lines: string } {
   const errors = c.records.slice(from).filter((r) => r.level === 'error' || r.level === 'fatal');
   const state = errors.filter((r) => STATE_LINE.test(msgOf(r))).length;
   const acks = errors.filter((r) => ACKS_LINE.test(msgOf(r))).length;
@@ -44,7 +44,7 @@ function assertSaidOnce(c: Colony | WrappedColony, from: number, what: string): 
 }
 
 describe('environment faults: the state directory', { skip: isRoot ? false : 'needs root (mounts)' }, () => {
-  const started: Array<Colony | WrappedColony> = [];
+  const started: Array<Colony> = [];
   after(async () => {
     for (const c of started) await c.destroy();
   });
@@ -76,7 +76,7 @@ describe('environment faults: the state directory', { skip: isRoot ? false : 'ne
   });
 
   it('read-only from the start: colony starts, supervises and carries out messages, and says so once', async (t: TestContext) => {
-    const c = await WrappedColony.start({
+    const c = await Colony.start({
       files: { web: idle('web'), db: idle('db') },
       prelude: 'mkdir -p "$STATE_DIR" && mount --bind "$STATE_DIR" "$STATE_DIR" && mount -o remount,bind,ro "$STATE_DIR"',
     });
@@ -120,7 +120,7 @@ describe('environment faults: the state directory', { skip: isRoot ? false : 'ne
   });
 
   it('a directory where the state file goes, a file where the acknowledgements go: supervision goes on, each said once', async (t: TestContext) => {
-    const c = await WrappedColony.start({
+    const c = await Colony.start({
       files: { web: idle('web') },
       prelude: 'mkdir -p "$STATE_DIR/status.json" && : > "$STATE_DIR/acks"',
     });

@@ -18,7 +18,7 @@ import { MAX_FILE_BYTES, parseDescriptor } from '../../src/descriptor/parse.ts';
 import { descriptorSchema } from '../../src/descriptor/schema.ts';
 import { parseMessage } from '../../src/messages/message.ts';
 import { Colony, writeAtomic, type Rec } from '../helpers/colony.ts';
-import { assertNoLastResort, escapeRe, isRoot, linesAbout, msgOf, WrappedColony } from '../helpers/hostile.ts';
+import { assertNoLastResort, escapeRe, isRoot, linesAbout, msgOf } from '../helpers/hostile.ts';
 import { alive, cmdline, descendants } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -51,7 +51,7 @@ const badMessage = fc
   });
 
 // colony carries on: nothing fatal, still alive, and a good descriptor written now starts.
-async function stillSupervising(c: Colony | WrappedColony, tag: string): Promise<void> {
+async function stillSupervising(c: Colony, tag: string): Promise<void> {
   const m = c.mark;
   writeAtomic(c.dirs.config, `late-${tag}`, idle(`late-${tag}`));
   await c.started(`late-${tag}`, m, 10_000).catch((err: unknown) => assert.fail(`a good descriptor written after the hostile input must start: ${String(err)}\n${c.log()}`));
@@ -59,7 +59,7 @@ async function stillSupervising(c: Colony | WrappedColony, tag: string): Promise
 }
 
 // The one line naming `file`: waited for, then checked to stay alone.
-async function oneLineAbout(c: Colony | WrappedColony, file: string, from = 0, timeoutMs = 10_000): Promise<Rec> {
+async function oneLineAbout(c: Colony, file: string, from = 0, timeoutMs = 10_000): Promise<Rec> {
   const rec = await c.waitRecord(`a line naming ${file}`, (r) => (r.level === 'warn' || r.level === 'error') && r.file === file, timeoutMs, from).catch((err: unknown) => assert.fail(`${String(err)}\n${c.log()}`));
   assert.ok(msgOf(rec).includes(basename(file)), `the line's text names the file: ${msgOf(rec)}`);
   return rec;
@@ -74,12 +74,12 @@ function writeRaw(dir: string, name: string, content: string | Buffer): string {
   return join(dir, name);
 }
 
-function assertOneLine(c: Colony | WrappedColony, file: string, from = 0): void {
+function assertOneLine(c: Colony, file: string, from = 0): void {
   const lines = linesAbout(c, file, from);
   assert.equal(lines.length, 1, `exactly one line names ${file}: ${JSON.stringify(lines)}`);
 }
 
-const started: Array<Colony | WrappedColony> = [];
+const started: Array<Colony> = [];
 const scratchDirs: string[] = [];
 after(async () => {
   for (const c of started) await c.destroy();
@@ -288,7 +288,7 @@ describe('hostile files through a real colony (PID 1)', () => {
 
   it('unreadable files (mode 000, colony as root without CAP_DAC_OVERRIDE): one line each naming the file; made readable, the descriptor starts', { skip: isRoot ? false : 'needs root (setpriv)' }, async () => {
     // As plain root, mode 000 means nothing (root reads anyway): colony runs without the capability that allows it.
-    const c = await WrappedColony.start({ wrap: SETPRIV_NO_DAC, files: { keep: idle('keep') } });
+    const c = await Colony.start({ wrap: SETPRIV_NO_DAC, files: { keep: idle('keep') } });
     started.push(c);
     await c.started('keep');
     const m = c.mark;
