@@ -58,7 +58,7 @@ function buildOne(t: Target): void {
   writeFileSync(
     config,
     // --no-memory-reducer: V8's memory reducer otherwise wakes an idle colony every 8 s (measured: 0.1
-    // wake-ups/s with nothing to do; 0 without it). --max-semi-space-size=8: see docs/design.md (Memory).
+    // wake-ups/s with nothing to do; 0 without it). --max-semi-space-size=8: see docs/design.md (Logging, memory under a flood of output).
     JSON.stringify({ main: join(dist, 'colony.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: t.codeCache, useSnapshot: false, execArgv: NODE_FLAGS, assets: { 'koffi.node': t.koffi } }, null, 2),
   );
   run(process.execPath, ['--experimental-sea-config', config]);

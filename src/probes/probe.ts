@@ -249,8 +249,9 @@ function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
     }
     const pid = child.pid;
     if (pid !== undefined) opts.own?.add(pid);
-    child.stdout?.stream.resume();
-    child.stderr?.stream.resume();
+    // The probe's output is not used: read and dropped, so that it never blocks on a full pipe.
+    child.stdout?.onChunk(() => undefined);
+    child.stderr?.onChunk(() => undefined);
     const timer = setTimeout(() => {
       timedOutAt = true;
       if (pid !== undefined) killGroup(pid);
