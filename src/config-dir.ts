@@ -17,10 +17,11 @@ export type Apply = (name: string, descriptor: Descriptor | null) => void;
 // in a fast burst (add, change, remove) chokidar can lose the last event — its stat for an earlier
 // one races the unlink — and the process would otherwise run on until the backup rescan.
 const RECHECK_MS = 100;
-// A descriptor that does not parse and was modified less than this long ago may be half-written by a
-// writer that does not rename into place: after an event it is looked at again, not reported, until
-// it parses or is this old. (The start-up scan and the backup rescan report it at once.)
-const SETTLE_MS = 1000;
+// A file that does not parse and was modified less than this long ago may be half-written by a writer
+// that does not rename into place: after an event it is looked at again, not reported, until it
+// parses or is this old (descriptors here, messages in messages/watcher.ts). The start-up scan and the
+// backup rescan report a descriptor at once.
+export const SETTLE_MS = 1000;
 
 // Reads a whole file, refusing one over `limit` bytes without reading it, and one that `check`
 // (given the opened file's fstat) finds a problem with (code 'EREFUSED', the message is the reason).
@@ -60,7 +61,8 @@ export function descriptorNames(files: string[]): Set<string> {
 // `unparsed`: the file was read but its content is not a valid descriptor (it may be half-written).
 export type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean; unparsed?: boolean };
 
-function modifiedWithin(file: string, ms: number): boolean {
+// Whether a file was modified less than `ms` ago (false when it cannot be stat'ed).
+export function modifiedWithin(file: string, ms: number): boolean {
   try {
     return Date.now() - statSync(file).mtimeMs < ms;
   } catch {

@@ -1,9 +1,9 @@
 // The messages directory: each message file is handled once, on arrival (inotify via chokidar) or
 // at start-up / rescan, then deleted. A message that cannot be carried out is logged with its file
 // name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLimited } from '../config-dir.ts';
+import { modifiedWithin, readLimited, SETTLE_MS } from '../config-dir.ts';
 import { skipReason } from '../descriptor/name.ts';
 import { MAX_FILE_BYTES } from '../descriptor/parse.ts';
 import { describeError } from '../errors.ts';
@@ -15,8 +15,7 @@ import { parseMessage, type Message } from './message.ts';
 export type Handler = (message: Message, file: string) => string | undefined;
 
 // A file that does not parse yet may still be being written by a writer that does not rename into
-// place; it is looked at again until it is this old, then rejected.
-const SETTLE_MS = 1000;
+// place: it is looked at again this often until it is SETTLE_MS old, then rejected.
 const RETRY_MS = 100;
 
 export class MessagesDir {
@@ -101,7 +100,7 @@ export class MessagesDir {
       parsed = { ok: false, error: `cannot be parsed: ${describeError(err)}` };
     }
     if (!parsed.ok) {
-      if (this.mayStillBeWritten(path)) return this.retryLater(file);
+      if (modifiedWithin(path, SETTLE_MS)) return this.retryLater(file);
       return this.reject(file, parsed.error);
     }
     // Claim it by renaming: whoever renames it handles it, so a message is never carried out twice.
@@ -120,14 +119,6 @@ export class MessagesDir {
       unlinkSync(claimed);
     } catch (err) {
       this.log.error('cannot delete handled message file', { file: claimed, error: describeError(err) });
-    }
-  }
-
-  private mayStillBeWritten(path: string): boolean {
-    try {
-      return Date.now() - statSync(path).mtimeMs < SETTLE_MS;
-    } catch {
-      return false;
     }
   }
 
