@@ -56,27 +56,18 @@ export function writeAtomic(dir: string, name: string, content: string | object)
   return join(dir, name);
 }
 
-export class Colony {
-  readonly records: Rec[] = [];
-  readonly rawLines: string[] = [];
-  stderr = '';
-  readonly dirs: ReturnType<typeof scratch>;
-  private readonly launch: Launch;
+export type Dirs = ReturnType<typeof scratch>;
 
-  private constructor(opts: StartOptions) {
-    this.dirs = scratch();
-    for (const [name, content] of Object.entries(opts.files ?? {})) writeAtomic(this.dirs.config, name, content);
-    for (const [name, content] of Object.entries(opts.messages ?? {})) writeAtomic(this.dirs.messages, name, content);
-    const dirFlags = opts.dirsFromEnv ? [] : ['--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state];
-    const dirEnv = opts.dirsFromEnv ? { COLONY_CONFIG: this.dirs.config, COLONY_MESSAGES: this.dirs.messages, COLONY_STATE: this.dirs.state } : {};
-    const preludeEnv = { CONFIG_DIR: this.dirs.config, MESSAGES_DIR: this.dirs.messages, STATE_DIR: this.dirs.state };
-    const command = { node: NODE, bundle: BUNDLE, args: ['run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])], wrap: opts.wrap, prelude: opts.prelude };
-    const argv = opts.pid1 === false ? [NODE, BUNDLE, ...command.args] : pid1Argv(command);
-    this.launch = new Launch(argv, { pid1: opts.pid1 !== false, env: { ...process.env, ...preludeEnv, ...dirEnv, ...opts.env } });
-    onLines(this.child.stdout!, (line) => {
-      this.rawLines.push(line);
-      this.records.push(parseRecord<Rec>(line, 'unparsed'));
-    });
+// What every harness that runs colony has: its scratch directories, the launched process
+// (test/helpers/pid1.ts) and colony's stderr. What it does with colony's stdout is its own.
+export abstract class Launched {
+  readonly dirs: Dirs = scratch();
+  stderr = '';
+  protected readonly launch: Launch;
+
+  // `launch` gets the scratch directories (to write files into and to name on the command line).
+  protected constructor(launch: (dirs: Dirs) => Launch) {
+    this.launch = launch(this.dirs);
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
   }
 
@@ -92,17 +83,39 @@ export class Colony {
     return this.launch.exitInfo;
   }
 
+  // colony's pid as seen from here.
+  get pid(): number {
+    return this.launch.pid;
+  }
+}
+
+export class Colony extends Launched {
+  readonly records: Rec[] = [];
+  readonly rawLines: string[] = [];
+
+  private constructor(opts: StartOptions) {
+    super((dirs) => {
+      for (const [name, content] of Object.entries(opts.files ?? {})) writeAtomic(dirs.config, name, content);
+      for (const [name, content] of Object.entries(opts.messages ?? {})) writeAtomic(dirs.messages, name, content);
+      const dirFlags = opts.dirsFromEnv ? [] : ['--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state];
+      const dirEnv = opts.dirsFromEnv ? { COLONY_CONFIG: dirs.config, COLONY_MESSAGES: dirs.messages, COLONY_STATE: dirs.state } : {};
+      const preludeEnv = { CONFIG_DIR: dirs.config, MESSAGES_DIR: dirs.messages, STATE_DIR: dirs.state };
+      const command = { node: NODE, bundle: BUNDLE, args: ['run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])], wrap: opts.wrap, prelude: opts.prelude };
+      const argv = opts.pid1 === false ? [NODE, BUNDLE, ...command.args] : pid1Argv(command);
+      return new Launch(argv, { pid1: opts.pid1 !== false, env: { ...process.env, ...preludeEnv, ...dirEnv, ...opts.env } });
+    });
+    onLines(this.child.stdout!, (line) => {
+      this.rawLines.push(line);
+      this.records.push(parseRecord<Rec>(line, 'unparsed'));
+    });
+  }
+
   static async start(opts: StartOptions = {}): Promise<Colony> {
     const c = new Colony(opts);
     const up = opts.started ?? ((x: Colony) => x.records.some((r) => typeof r.msg === 'string' && r.msg.startsWith('ready: watching')) || x.rawLines.some((l) => l.startsWith('colony | ready: watching')));
     await waitFor('colony to start', () => up(c) || c.exitInfo !== undefined, 15_000);
     if (c.exitInfo) throw new Error(`colony exited at start: ${JSON.stringify(c.exitInfo)}\n${c.rawLines.join('\n')}\n${c.stderr}`);
     return c;
-  }
-
-  // colony's pid as seen from here.
-  get pid(): number {
-    return this.launch.pid;
   }
 
   signal(sig: NodeJS.Signals): void {

@@ -3,18 +3,17 @@
 // a reader that can be stalled to test backpressure, /proc samplers (RSS, peak RSS, fds, CPU) and
 // the checks every stress test makes (no last-resort handler fired, no unexpected error record).
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BUNDLE, NODE, ROOT, scratch, writeAtomic, type Rec } from './colony.ts';
+import { BUNDLE, Launched, NODE, ROOT, writeAtomic, type Dirs, type Rec } from './colony.ts';
 import { Launch, pid1Argv, type Exit } from './pid1.ts';
 import { children, cmdline, stateOf } from './proc.ts';
 import { waitFor } from './wait.ts';
 
 export { waitFor };
 
-export type Dirs = ReturnType<typeof scratch>;
+export type { Dirs };
 
 // The Node flags colony is deployed with (bin/colony's `#!/usr/bin/env -S node FLAGS` line; the single
 // executable's execArgv holds the same): its memory figures are measured as it runs in an image.
@@ -68,8 +67,7 @@ export async function destroyAll(): Promise<void> {
 
 // colony as PID 1 (unshare --pid --fork --mount-proc) with a streamed, stallable JSON stdout.
 // COLONY_TEST_BUNDLE runs another build of colony (e.g. a patched copy) instead of dist/colony.cjs.
-export class StreamColony {
-  readonly dirs: Dirs;
+export class StreamColony extends Launched {
   // colony's own records (those `keep` accepts, plus every error and fatal).
   readonly records: Rec[] = [];
   // Every error/fatal record colony printed.
@@ -78,35 +76,21 @@ export class StreamColony {
   outputCount = 0; // children's lines seen
   bytesRead = 0; // bytes of colony's stdout read so far
   unparsed = 0; // stdout lines that were not JSON records
-  stderr = '';
-  private readonly launch: Launch;
   private readonly keep: (r: Rec) => boolean;
   // Where children's lines go (may be replaced while colony runs).
   onOutput: (r: Rec) => void;
 
   private constructor(o: StreamStart) {
-    this.dirs = scratch();
-    const files = typeof o.files === 'function' ? o.files(this.dirs) : (o.files ?? {});
-    for (const [name, content] of Object.entries(files)) writeAtomic(this.dirs.config, name, content);
+    super((dirs) => {
+      const files = typeof o.files === 'function' ? o.files(dirs) : (o.files ?? {});
+      for (const [name, content] of Object.entries(files)) writeAtomic(dirs.config, name, content);
+      const colonyArgs = ['run', '--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state, '--log-format', 'json', ...(o.args ?? [])];
+      return new Launch(pid1Argv({ node: NODE, nodeFlags: NODE_FLAGS, bundle: process.env.COLONY_TEST_BUNDLE ?? BUNDLE, args: colonyArgs }), { env: { ...process.env, ...o.env } });
+    });
     this.keep = o.keep ?? (() => true);
     this.onOutput = o.onOutput ?? (() => undefined);
-    const colonyArgs = ['run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, '--log-format', 'json', ...(o.args ?? [])];
-    this.launch = new Launch(pid1Argv({ node: NODE, nodeFlags: NODE_FLAGS, bundle: process.env.COLONY_TEST_BUNDLE ?? BUNDLE, args: colonyArgs }), { env: { ...process.env, ...o.env } });
     this.child.stdout!.on('data', (c: Buffer) => (this.bytesRead += c.length));
     onByteLines(this.child.stdout!, (line) => this.line(line));
-    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
-  }
-
-  get child(): ChildProcess {
-    return this.launch.child;
-  }
-
-  get exited(): Promise<Exit> {
-    return this.launch.exited;
-  }
-
-  get exitInfo(): Exit | undefined {
-    return this.launch.exitInfo;
   }
 
   static async start(o: StreamStart = {}): Promise<StreamColony> {
@@ -134,11 +118,6 @@ export class StreamColony {
     const bad = r.level === 'error' || r.level === 'fatal';
     if (bad) this.problems.push(r);
     if (bad || this.keep(r)) this.records.push(r);
-  }
-
-  // colony's host pid (the only child of unshare).
-  get pid(): number {
-    return this.launch.pid;
   }
 
   // Stops reading colony's stdout (its pipe fills up) / reads again.
