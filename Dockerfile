@@ -22,6 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/
+COPY bin/ bin/
 COPY src/ src/
 RUN npm run build:sea \
  && cp dist/colony dist/colony-amd64 \

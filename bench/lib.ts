@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../scripts/node-flags.ts';
 import { alive, children as childrenOf, cmdline, descendants, stateOf } from '../test/helpers/proc.ts';
 
 export { sleep };
@@ -15,7 +16,7 @@ export { sleep };
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BUNDLE = join(ROOT, 'dist', 'colony.cjs');
 export const SEA = join(ROOT, 'dist', 'colony');
-export const BUNDLE_CMD = [process.execPath, '--no-memory-reducer', '--max-semi-space-size=8', BUNDLE]; // colony's bundle as bin/colony runs it (its #! line's flags)
+export const BUNDLE_CMD = [process.execPath, ...NODE_FLAGS, BUNDLE]; // colony's bundle as bin/colony runs it (its #! line's flags)
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 const ANNOUNCE = join(FIXTURES, 'announce.sh');
 

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { NODE_FLAGS } from './node-flags.ts';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const dist = join(root, 'dist');
@@ -49,16 +50,13 @@ interface Target {
   strip: string;
 }
 
-// The Node flags colony runs with (also in bin/colony's #! line).
-const NODE_FLAGS = ['--no-memory-reducer', '--max-semi-space-size=8'];
 
 function buildOne(t: Target): void {
   const blob = join(work, `colony-${t.arch}.blob`);
   const config = join(work, `sea-config-${t.arch}.json`);
   writeFileSync(
     config,
-    // --no-memory-reducer: V8's memory reducer otherwise wakes an idle colony every 8 s (measured: 0.1
-    // wake-ups/s with nothing to do; 0 without it). --max-semi-space-size=8: see docs/design.md (Logging, memory under a flood of output).
+    // execArgv: the flags of bin/colony's #! line (scripts/node-flags.ts; why each: bin/colony).
     JSON.stringify({ main: join(dist, 'colony.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: t.codeCache, useSnapshot: false, execArgv: NODE_FLAGS, assets: { 'koffi.node': t.koffi } }, null, 2),
   );
   run(process.execPath, ['--experimental-sea-config', config]);

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BUNDLE, Launched, NODE, ROOT, writeAtomic, type Dirs, type Rec } from './colony.ts';
+import { BUNDLE, Launched, NODE, writeAtomic, type Dirs, type Rec } from './colony.ts';
+import { NODE_FLAGS } from '../../scripts/node-flags.ts';
 import { Launch, pid1Argv, type Exit } from './pid1.ts';
 import { children, cmdline, stateOf } from './proc.ts';
 import { waitFor } from './wait.ts';
@@ -15,9 +16,6 @@ export { waitFor };
 
 export type { Dirs };
 
-// The Node flags colony is deployed with (bin/colony's `#!/usr/bin/env -S node FLAGS` line; the single
-// executable's execArgv holds the same): its memory figures are measured as it runs in an image.
-export const NODE_FLAGS: string[] = (/^#!\S*env -S node(.*)$/m.exec(readFileSync(join(ROOT, 'bin/colony'), 'utf8'))?.[1] ?? '').split(' ').filter(Boolean);
 
 export interface StreamStart {
   args?: string[]; // extra `run` options
