@@ -244,7 +244,11 @@ export function liveByName(colonyPid: number, nameOf: (argv: string[]) => string
   for (const pid of children(colonyPid)) {
     const st = stateOf(pid);
     if (st === undefined || st === 'Z') continue;
-    const name = nameOf(cmdline(pid)) ?? `?${cmdline(pid).join(' ')}`;
+    // A process that is exiting has released its memory before it becomes a zombie: its cmdline is
+    // already empty. It is no live instance of anything (two of them once read as "?: pid, pid").
+    const argv = cmdline(pid);
+    if (argv.length === 0) continue;
+    const name = nameOf(argv) ?? `?${argv.join(' ')}`;
     out.set(name, [...(out.get(name) ?? []), pid]);
   }
   return out;
