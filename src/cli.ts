@@ -20,6 +20,8 @@ export interface RunFlags extends DirFlags {
   insecureFiles?: boolean;
   stopTimeout?: string;
   logOnly?: string;
+  mainOutput?: string;
+  only?: string;
 }
 
 export interface WaitFlags {
@@ -85,7 +87,9 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('--maxrestartdelay <s>', `the delay doubles after each fast death up to this (default ${DEFAULTS.maxrestartdelay})`)
     .option('--frequency <s>', `period of the full rescan backing up the watchers, 0 for none (default ${DEFAULTS.frequency})`)
     .addOption(new Option('--log-format <format>', `json, text, or auto: text on a terminal (env ${ENV.logFormat})`))
-    .option('--log-only <which>', `all (default), colony (its own records only: route processes with their "output"), or processes (their lines, with colony's warnings and errors) (env ${ENV.logOnly})`)
+    .option('--log-only <which>', `all, colony (its own records only: route processes with their "output"), or processes (their lines, with colony's warnings and errors; the default beside a main command that has the stdout) (env ${ENV.logOnly}, default all)`)
+    .option('--main-output <where>', `the main command's stdout and stderr: inherit (colony's own, untouched; colony's log then goes to stderr) or log (relayed into the log, on stdout) (env ${ENV.mainOutput}, default inherit)`)
+    .option('--only <names>', `run only these processes of the config directory (comma-separated), with the ones they are "after"; "" runs none (env ${ENV.only})`)
     .option('--stop-timeout <s>', `the whole shutdown's budget: each process gets min(its kill time, what is left), then SIGKILL (env ${ENV.stopTimeout}, default ${DEFAULTS.stopTimeout})`)
     .option('--insecure-files', 'as root, accept descriptor and message files writable by group/others or owned by another user (development only; env COLONY_INSECURE_FILES=1)')
     .argument('[command...]', 'a main command (after --): when it ends, colony stops everything and exits with its code')

@@ -1,4 +1,5 @@
-// The libc calls Node does not offer: waitpid (to reap orphans), prctl (to become a subreaper) and pipe2
+// The libc calls Node does not offer: waitpid (to reap orphans), prctl (to become a subreaper), job
+// control for a main command on a terminal (setpgid, tcsetpgrp, signal dispositions) and pipe2
 // (children's output through real pipes: Node's own 'pipe' stdio is a socketpair, where every write a
 // line-buffered child makes is a separate buffer the reader must walk and free — measured here as most
 // of colony's CPU time when relaying a flood of lines).
@@ -6,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { singleExecutable, type Sea } from './self.ts';
 
 export interface Libc {
   // waitpid(pid, NULL, WNOHANG): the pid when reaped, 0 when still running, -1 on error.
@@ -14,6 +16,17 @@ export interface Libc {
   setChildSubreaper(): boolean;
   // pipe2(fds, O_CLOEXEC): [read end, write end]; throws with the errno's code on failure.
   pipe(): [number, number];
+  // Job control, for a main command that gets the terminal (src/terminal.ts, src/launch.ts).
+  // setpgid(pid, pgid): 0 on success, else the errno's code.
+  setpgid(pid: number, pgid: number): 0 | string;
+  getpgrp(): number;
+  // tcgetpgrp(fd): the terminal's foreground process group, or the errno's code (ENOTTY: fd is not
+  // this process's controlling terminal).
+  tcgetpgrp(fd: number): number | string;
+  // tcsetpgrp(fd, pgrp): 0 on success, else the errno's code.
+  tcsetpgrp(fd: number, pgrp: number): 0 | string;
+  // signal(sig, SIG_IGN or SIG_DFL): a disposition Node cannot set (it has handlers, not "ignore").
+  setDisposition(signal: number, disposition: 'ignore' | 'default'): void;
 }
 
 const WNOHANG = 1;
@@ -27,10 +40,13 @@ interface KoffiLike {
   errno(): number;
 }
 
-// The errno names pipe2 can fail with.
+// The errno names these calls can fail with.
 function errnoCode(n: number): string {
-  return ({ 23: 'ENFILE', 24: 'EMFILE', 14: 'EFAULT', 22: 'EINVAL' } as Record<number, string>)[n] ?? `errno ${n}`;
+  return ({ 1: 'EPERM', 3: 'ESRCH', 9: 'EBADF', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 6: 'ENXIO', 5: 'EIO' } as Record<number, string>)[n] ?? `errno ${n}`;
 }
+
+const SIG_DFL = 0;
+const SIG_IGN = 1;
 
 // Finds koffi: inside the single executable (an asset), beside the bundle, or the koffi package (running from source).
 function loadKoffi(): KoffiLike {
@@ -52,21 +68,6 @@ function loadKoffi(): KoffiLike {
     }
   }
   throw new Error(`koffi's native module could not be loaded from beside the bundle (${errors.join('; ') || `none of ${candidates.filter(Boolean).join(', ')} exists`})`);
-}
-
-interface Sea {
-  isSea(): boolean;
-  getRawAsset(key: string): ArrayBuffer;
-}
-
-// node:sea when running as a single executable application, else undefined.
-function singleExecutable(): Sea | undefined {
-  try {
-    const sea = require('node:sea') as Sea;
-    return sea.isSea() ? sea : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // Where the native module may be written to be dlopen()ed: the first that is writable and allows exec wins.
@@ -105,7 +106,14 @@ export function loadLibc(): Libc {
   const waitpid = lib.func('int waitpid(int pid, int *status, int options)');
   const prctl = lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
   const pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
+  const setpgid = lib.func('int setpgid(int pid, int pgid)');
+  const getpgrp = lib.func('int getpgrp()');
+  const tcgetpgrp = lib.func('int tcgetpgrp(int fd)');
+  const tcsetpgrp = lib.func('int tcsetpgrp(int fd, int pgrp)');
+  // The handler argument and result are pointers; SIG_DFL and SIG_IGN are the integers 0 and 1.
+  const signal = lib.func('intptr_t signal(int signum, intptr_t handler)');
   const errno = koffi.errno;
+  const status = (r: number): 0 | string => (r === 0 ? 0 : errnoCode(errno()));
   return {
     waitpidNoHang: (pid) => waitpid(pid, null, WNOHANG),
     setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0,
@@ -113,6 +121,16 @@ export function loadLibc(): Libc {
       const fds = new Int32Array(2);
       if (pipe2(fds, O_CLOEXEC) !== 0) throw Object.assign(new Error(`pipe2 failed (errno ${errno()})`), { code: errnoCode(errno()) });
       return [fds[0]!, fds[1]!];
+    },
+    setpgid: (pid, pgid) => status(setpgid(pid, pgid)),
+    getpgrp: () => getpgrp(),
+    tcgetpgrp: (fd) => {
+      const g = tcgetpgrp(fd);
+      return g >= 0 ? g : errnoCode(errno());
+    },
+    tcsetpgrp: (fd, pgrp) => status(tcsetpgrp(fd, pgrp)),
+    setDisposition: (sig, d) => {
+      signal(sig, d === 'ignore' ? SIG_IGN : SIG_DFL);
     },
   };
 }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { buildProgram, type DirFlags, type Handlers, type RunFlags, type WaitFlags } from './cli.ts';
 import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
-import { DEFAULTS, ENV, directory, logFormat, logOnly, seconds, type RunOptions } from './options.ts';
+import { LAUNCH_COMMAND } from './self.ts';
+import { DEFAULTS, ENV, directory, logFormat, logOnly, mainOutput, only, seconds, type RunOptions } from './options.ts';
 
 declare const COLONY_VERSION: string | undefined;
 
@@ -19,8 +20,13 @@ function version(): string {
   }
 }
 
-// Turns run's flags and the environment into settings.
-export function runOptions(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv, isTty: boolean): RunOptions {
+// Turns run's flags and the environment into settings. `isTty` tells whether an fd is a terminal.
+export function runOptions(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv, isTty: (fd: number) => boolean): RunOptions {
+  const main = command.length > 0 ? command : undefined;
+  const output = mainOutput(flags.mainOutput ?? env[ENV.mainOutput]);
+  // What the main command prints is all that colony's stdout holds: the log goes to stderr, and holds
+  // only colony's warnings and errors (and the other processes' lines) unless asked for more.
+  const logFd = main && output === 'inherit' ? 2 : 1;
   return {
     config: directory(flags.config, ENV.config, DEFAULTS.config, env),
     messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
@@ -30,10 +36,13 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     minRestartDelayMs: seconds('minrestartdelay', flags.minrestartdelay, DEFAULTS.minrestartdelay),
     maxRestartDelayMs: seconds('maxrestartdelay', flags.maxrestartdelay, DEFAULTS.maxrestartdelay),
     frequencyMs: seconds('frequency', flags.frequency, DEFAULTS.frequency),
-    logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty),
-    main: command.length > 0 ? command : undefined,
+    logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty(logFd)),
+    main,
     insecureFiles: flags.insecureFiles === true,
-    logOnly: logOnly(flags.logOnly ?? env[ENV.logOnly]),
+    logOnly: logOnly(flags.logOnly ?? env[ENV.logOnly], logFd === 2 ? 'processes' : 'all'),
+    mainOutput: output,
+    logFd,
+    only: only(flags.only ?? env[ENV.only]),
     stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };
 }
@@ -48,6 +57,8 @@ function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; mess
 
 // Runs the command line; resolves with the exit code.
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // colony's launcher for a main command on a terminal (src/launch.ts): not a command for users.
+  if (argv[0] === LAUNCH_COMMAND) return (await import('./launch.ts')).launch(argv.slice(1));
   let exitCode = 0;
   const ctl = (out: string | string[]): void => {
     for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);
@@ -66,8 +77,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   };
   const handlers: Handlers = {
     async run(flags, command) {
-      // isatty(1), not process.stdout.isTTY: touching process.stdout would make a piped fd 1 non-blocking.
-      const o = runOptions(flags, command, env, isatty(1));
+      // isatty(fd), not process.stdout.isTTY: touching process.stdout would make a piped fd 1 non-blocking.
+      const o = runOptions(flags, command, env, isatty);
       const { runColony } = await import('./run.ts');
       exitCode = await runColony(o, version());
     },

@@ -1,5 +1,7 @@
 // colony run's settings: defaults, COLONY_* environment variables, validation (errors name the option and the value).
+import { invalidNameReason } from './descriptor/name.ts';
 import { usageError } from './errors.ts';
+import { parseOnly } from './selection.ts';
 import type { LogFormat } from './log/logger.ts';
 
 export const DEFAULTS = {
@@ -23,6 +25,8 @@ export const ENV = {
   logFormat: 'COLONY_LOG_FORMAT',
   stopTimeout: 'COLONY_STOP_TIMEOUT',
   logOnly: 'COLONY_LOG_ONLY',
+  mainOutput: 'COLONY_MAIN_OUTPUT',
+  only: 'COLONY_ONLY',
 } as const;
 
 export interface RunOptions {
@@ -39,6 +43,12 @@ export interface RunOptions {
   insecureFiles: boolean;
   stopTimeoutMs: number;
   logOnly: 'all' | 'colony' | 'processes';
+  // The main command's stdout and stderr: colony's own ('inherit') or relayed into the log ('log').
+  mainOutput: 'inherit' | 'log';
+  // The fd colony's log goes to: 2 when the main command has stdout (what it prints is all there is), else 1.
+  logFd: 1 | 2;
+  // --only: the processes of the config directory that run (with what they are "after"); undefined: all.
+  only: string[] | undefined;
 }
 
 // A directory from the flag, else the environment variable, else the default.
@@ -56,10 +66,26 @@ export function seconds(option: string, value: string | number | undefined, fall
 }
 
 // Which records the log holds: all, colony's own only, or the processes' lines (with colony's warnings and errors).
-export function logOnly(value: string | undefined): 'all' | 'colony' | 'processes' {
-  const v = value ?? 'all';
+// `fallback` applies when nothing is given ('processes' beside a main command that has the stdout).
+export function logOnly(value: string | undefined, fallback: 'all' | 'processes' = 'all'): 'all' | 'colony' | 'processes' {
+  const v = value ?? fallback;
   if (v === 'all' || v === 'colony' || v === 'processes') return v;
   throw usageError(`--log-only must be all, colony or processes, got ${JSON.stringify(value)}`);
+}
+
+// Where the main command's output goes: 'inherit' (colony's stdout and stderr, the default) or 'log'.
+export function mainOutput(value: string | undefined): 'inherit' | 'log' {
+  const v = value ?? 'inherit';
+  if (v === 'inherit' || v === 'log') return v;
+  throw usageError(`--main-output must be inherit or log, got ${JSON.stringify(value)}`);
+}
+
+// --only's names (comma-separated; '' selects none), or undefined when neither the flag nor the variable is set.
+export function only(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const r = parseOnly(value, invalidNameReason);
+  if ('error' in r) throw usageError(`--only: a ${r.error}`);
+  return r.names;
 }
 
 // 'json', 'text', or 'auto' (text on a terminal, JSON otherwise).

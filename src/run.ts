@@ -2,6 +2,7 @@
 // until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
 // ctl commands start without it.
 import { mkdirSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import { Acks } from './acks.ts';
 import { realClock } from './clock.ts';
@@ -15,13 +16,15 @@ import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
 import { filePolicyFrom } from './security.ts';
-import { FORWARDED_SIGNALS, SHUTDOWN_SIGNALS } from './signals.ts';
+import { selfCommand } from './self.ts';
+import { handledSignals, signalAction } from './signals.ts';
 import { procStart, processStatus, StatusFile } from './status.ts';
-import { Supervisor } from './supervisor.ts';
+import { MAIN_NAME, Supervisor } from './supervisor.ts';
+import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './terminal.ts';
 
-// Runs colony with these options, its log on fd 1; resolves with the exit code once everything it wrote is out.
+// Runs colony with these options, its log on fd 1 (fd 2 beside a main command that has the stdout); resolves with the exit code once everything it wrote is out.
 export async function runColony(o: RunOptions, version: string): Promise<number> {
-  const log = createLog(o.logFormat, 'info', 1, o.logOnly);
+  const log = createLog(o.logFormat, 'info', o.logFd, o.logOnly);
   const last = (what: string) => (err: unknown) => log.fatal(`${what} (colony keeps running)`, { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
   process.on('uncaughtException', last('uncaught exception'));
   process.on('unhandledRejection', last('unhandled promise rejection'));
@@ -49,9 +52,14 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   } catch (err) {
     log.error("cannot load libc through koffi: orphans will not be reaped (and output goes through Node's socketpairs, slower than pipes)", { error: describeError(err) });
   }
-  const world = { clock, spawn: childSpawner(libc?.pipe), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
+  // The main command gets the terminal when colony has one and is its foreground (docker run -it).
+  const refusal = o.main ? terminalRefusal(libc, isatty(0), typeof process.execve === 'function') : 'no main command';
+  const terminal = refusal === undefined;
+  if (terminal) ignoreJobControlSignals(libc!);
+  else if (o.main && isatty(0)) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);
+  const world = { clock, spawn: childSpawner(libc?.pipe, selfCommand()), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
-  const supervisor = new Supervisor(policy, world);
+  const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
   if (o.killTimeMs > o.stopTimeoutMs) log.warn(`--killtime ${o.killTimeMs / 1000} s is longer than the ${o.stopTimeoutMs / 1000} s shutdown budget (--stop-timeout): at shutdown a process gets what is left of the budget`);
 
@@ -101,19 +109,26 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     const finish = (reason: string, requested: boolean, code?: number, received?: NodeJS.Signals): void => {
       void supervisor.shutdown(reason, requested, code, received).then(resolve);
     };
-    let signalled = 0;
-    for (const sig of SHUTDOWN_SIGNALS) {
+    const main = o.main !== undefined;
+    for (const sig of handledSignals({ main, terminal })) {
       process.on(sig, () => {
-        signalled++;
-        if (signalled > 1) log.warn(`${sig} received again; shutdown already under way`);
-        finish(`received ${sig}`, true, undefined, sig);
+        switch (signalAction(sig, { main, shuttingDown: supervisor.shuttingDown })) {
+          case 'shutdown':
+            return finish(`received ${sig}`, true, undefined, sig);
+          case 'broadcast':
+            return supervisor.forward(sig);
+          case 'main':
+            if (!supervisor.forwardToMain(sig)) log.warn(`${sig} received; the main command has ended${supervisor.shuttingDown ? ' and the shutdown is under way' : ''}`);
+            return;
+          case 'again':
+            return log.warn(`${sig} received again; shutdown already under way`);
+        }
       });
     }
-    for (const sig of FORWARDED_SIGNALS) process.on(sig, () => supervisor.forward(sig));
     supervisor.onFinished = (code, reason) => finish(reason, false, code);
   });
 
-  log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main });
+  log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main, ...(o.main ? { main_output: o.mainOutput, terminal } : {}), ...(o.only ? { only: o.only } : {}) });
   const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
   if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
   const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy);
@@ -121,7 +136,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const selfStart = procStart('self') ?? '';
   const status = new StatusFile(o.state, log, () => ({
     colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
-    processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name))),
+    processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name), p.name !== MAIN_NAME && !supervisor.isSelected(p.name))),
   }));
   supervisor.onAnyChange(() => status.touch());
   const acks = new Acks(o.state, log);
@@ -137,8 +152,23 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     o.frequencyMs,
     filePolicy,
   );
-  if (o.main) supervisor.startMain(o.main, JSON.stringify({ args: o.main }));
+  if (o.main) {
+    supervisor.startMain(o.main, JSON.stringify({ args: o.main }), { output: o.mainOutput, terminal });
+    // The terminal back to colony's group when the command has ended (a shell it ran as a job may
+    // have it): Ctrl-C then reaches colony during the shutdown, and a parent shell gets it back as it was.
+    if (terminal) {
+      let back = false;
+      supervisor.get(MAIN_NAME)!.onChange((p) => {
+        if (back || !p.isFinal) return;
+        back = true;
+        const failed = takeBackTerminal(libc!);
+        if (failed) log.warn(`could not take the terminal back from the main command's process group (tcsetpgrp: ${failed})`);
+      });
+    }
+  }
   await Promise.all([config.start(), messages.start()]);
+  const unknown = supervisor.unknownOnly();
+  if (unknown.length > 0) log.warn(`--only names no process of the config directory: ${unknown.join(', ')} (started if one is added)`, { config: o.config });
   status.write();
   if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
 

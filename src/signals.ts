@@ -6,6 +6,44 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 // Signals colony passes on to every process's main pid (gunicorn: HUP reload, TTIN/TTOU workers, USR1 reopen logs).
 export const FORWARDED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGTTIN', 'SIGTTOU'] as const;
 
+// What a background process group must not handle while the main command has the terminal: a
+// handled SIGTTOU would make colony's own writes to the terminal retry forever (the kernel sends it
+// again each time when TOSTOP is set). colony ignores both, and does not forward them then.
+export const JOB_CONTROL_SIGNALS = ['SIGTTIN', 'SIGTTOU'] as const;
+
+// With a main command, the other signals a process can catch go to it alone, unchanged, as tini
+// forwards them. Not these: SIGCHLD (reaping), SIGTSTP (a terminal's Ctrl-Z suspends colony as any
+// job when it is not PID 1), the synchronous ones (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT,
+// SIGSYS: a fault of colony's own), SIGPIPE (Node ignores it) and SIGPROF (V8's profiler needs it).
+export const MAIN_ONLY_SIGNALS = ['SIGALRM', 'SIGCONT', 'SIGPWR', 'SIGURG', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGIO', 'SIGSTKFLT'] as const;
+
+// What colony does with a signal it received: start its shutdown, pass it to the main command only,
+// pass it to every process, or (a shutdown signal while the shutdown is under way, no main command
+// to pass it to) only say so.
+export type SignalAction = 'shutdown' | 'main' | 'broadcast' | 'again';
+
+// Decides what a received signal does. With a main command colony is the command's init, as tini
+// is: SIGINT (Ctrl-C through `docker run`, `docker kill -s INT`) goes to the command alone, which
+// decides (a REPL goes on, a server quits, and then colony stops the rest); SIGTERM and SIGQUIT (a
+// stop of the container) start the shutdown, in which the command gets that very signal; once the
+// shutdown is under way, each shutdown signal goes to the command again (Ctrl-C twice forces a quit).
+// Without one, each shutdown signal starts the shutdown.
+export function signalAction(signal: NodeJS.Signals, o: { main: boolean; shuttingDown: boolean }): SignalAction {
+  if ((SHUTDOWN_SIGNALS as readonly string[]).includes(signal)) {
+    if (!o.main) return o.shuttingDown ? 'again' : 'shutdown';
+    return signal === 'SIGINT' || o.shuttingDown ? 'main' : 'shutdown';
+  }
+  if ((FORWARDED_SIGNALS as readonly string[]).includes(signal)) return 'broadcast';
+  return o.main ? 'main' : 'again';
+}
+
+// The signals colony handles: with a main command also MAIN_ONLY_SIGNALS; with the terminal given
+// to it, not JOB_CONTROL_SIGNALS (ignored instead).
+export function handledSignals(o: { main: boolean; terminal: boolean }): NodeJS.Signals[] {
+  const forwarded = FORWARDED_SIGNALS.filter((s) => !(o.terminal && (JOB_CONTROL_SIGNALS as readonly string[]).includes(s)));
+  return [...SHUTDOWN_SIGNALS, ...forwarded, ...(o.main ? MAIN_ONLY_SIGNALS : [])];
+}
+
 const byName = constants.signals as Record<string, number>;
 
 // The number of a signal given as 'SIGHUP', 'HUP', 'hup' or '1'; undefined when it is not one.

@@ -24,6 +24,8 @@ export interface ProcessStatus {
   failed: boolean;
   critical: boolean;
   nextRun: string | null;
+  // Defined but never started: --only leaves it out.
+  leftOut: boolean;
 }
 
 export interface Status {
@@ -37,7 +39,7 @@ export function procStart(pid: number | 'self'): string | undefined {
 }
 
 // One process as data.
-export function processStatus(p: SupervisedProcess, nextRun: Date | undefined): ProcessStatus {
+export function processStatus(p: SupervisedProcess, nextRun: Date | undefined, leftOut = false): ProcessStatus {
   const s = p.snapshot;
   const last = s.lastExit;
   return {
@@ -52,6 +54,7 @@ export function processStatus(p: SupervisedProcess, nextRun: Date | undefined): 
     failed: p.phase === 'failed',
     critical: p.descriptor.critical,
     nextRun: nextRun ? nextRun.toISOString() : null,
+    leftOut,
   };
 }
 

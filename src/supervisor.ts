@@ -9,11 +9,19 @@ import type { Policy } from './process/state.ts';
 import { SupervisedProcess, type ProcessWorld } from './process/supervised.ts';
 import { procStat } from './reaper.ts';
 import { Scheduler } from './schedule.ts';
+import { selectedNames } from './selection.ts';
 import { SHUTDOWN_SIGNALS } from './signals.ts';
 import type { FSWatcher } from 'chokidar';
 
 // The name the main command (Docker's CMD, given after `--`) runs under.
 export const MAIN_NAME = 'main';
+
+// How the main command is run: its output to colony's stdout/stderr ('inherit') or to the log, and
+// whether it gets the terminal.
+export interface MainIo {
+  output: 'inherit' | 'log';
+  terminal: boolean;
+}
 
 export interface SupervisorWorld extends ProcessWorld {
   // colony's children it did not spawn (adopted orphans).
@@ -43,10 +51,26 @@ export class Supervisor {
   private readonly finalWaiters = new Set<() => void>();
   // Called once when colony should end on its own (the main process ended).
   onFinished: ((code: number, reason: string) => void) | undefined;
+  // --only: the names asked for (undefined: every process runs), and what that selects now.
+  private readonly only: readonly string[] | undefined;
+  private selection: Set<string> | undefined;
 
-  constructor(policy: Policy, world: SupervisorWorld) {
+  constructor(policy: Policy, world: SupervisorWorld, only?: readonly string[]) {
     this.policy = policy;
     this.world = world;
+    this.only = only;
+  }
+
+  // Whether a process of the config directory may run (--only selects it, or there is no --only).
+  isSelected(name: string): boolean {
+    if (this.only === undefined) return true;
+    this.selection ??= selectedNames(this.only, (n) => this.procs.get(n)?.descriptor.after);
+    return this.selection.has(name);
+  }
+
+  // Names given to --only that no descriptor defines.
+  unknownOnly(): string[] {
+    return (this.only ?? []).filter((n) => !this.procs.has(n));
   }
 
   get shuttingDown(): boolean {
@@ -62,10 +86,18 @@ export class Supervisor {
     return name === MAIN_NAME && this.main ? this.main : this.procs.get(name);
   }
 
-  // Starts the main command; when it ends, colony stops everything and exits with its code.
-  startMain(args: string[], raw: string): void {
-    const d: Descriptor = commandDescriptor(args, raw);
-    const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never' }, this.world);
+  // Starts the main command; when it ends, colony stops everything and exits with its code. It reads
+  // colony's stdin and, unless its output goes to the log, writes to colony's stdout and stderr; on a
+  // terminal it is the terminal's foreground (see spawner.ts). A shutdown signal colony receives is
+  // the signal it gets (SIGQUIT stops it with SIGQUIT).
+  startMain(args: string[], raw: string, io: MainIo = { output: 'log', terminal: false }): void {
+    const inherit = io.output === 'inherit';
+    const d: Descriptor = {
+      ...commandDescriptor(args, raw),
+      ...(inherit ? { output: { kind: 'inherit' }, pythonUnbuffered: false } : {}), // its stdout is not a pipe of colony's
+      signals: Object.fromEntries(SHUTDOWN_SIGNALS.map((s) => [s, s])),
+    };
+    const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never', exitIsResult: true }, this.world, { stdin: 'inherit', terminal: io.terminal });
     this.main = main;
     let reported = false;
     main.onChange((p) => {
@@ -89,6 +121,7 @@ export class Supervisor {
       return;
     }
     const current = this.procs.get(name);
+    this.selection = undefined; // "after" lists may change what --only selects
     if (descriptor === null) {
       if (!current) return;
       this.procs.delete(name);
@@ -125,7 +158,7 @@ export class Supervisor {
     this.procs.set(name, p);
     p.onChange(() => this.changed(p));
     p.onUnhealthy = (proc, detail) => this.unhealthy(proc, detail);
-    this.world.log.info(descriptor.schedule ? 'descriptor added (scheduled)' : 'descriptor added', { proc: name });
+    this.world.log.info(`descriptor added${descriptor.schedule ? ' (scheduled)' : ''}${this.isSelected(name) ? '' : ' (left out by --only)'}`, { proc: name });
     this.arm(p);
     this.startWhatIsReady();
   }
@@ -200,12 +233,13 @@ export class Supervisor {
   // Starts every process that has not started yet and whose "after" processes are all ready.
   private startWhatIsReady(): void {
     if (this.shuttingDown || this.batching) return;
+    if (this.only !== undefined) this.armSelected();
     // The common case after start-up: nothing waits to start, so the "after" graph need not be walked
     // (this runs on every change of a ready process).
-    if (![...this.procs.values()].some((p) => p.phase === 'idle' && !p.descriptor.schedule)) return;
+    if (![...this.procs.values()].some((p) => p.phase === 'idle' && !p.descriptor.schedule && this.isSelected(p.name))) return;
     const errors = this.orderErrors();
     for (const p of this.procs.values()) {
-      if (p.phase !== 'idle' || p.descriptor.schedule) continue;
+      if (p.phase !== 'idle' || p.descriptor.schedule || !this.isSelected(p.name)) continue;
       const problem = errors.get(p.name);
       if (problem) {
         if (this.orderProblems.get(p.name) !== problem) this.world.log.error(`not started: ${problem}`, { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'after' } : {}) });
@@ -225,8 +259,14 @@ export class Supervisor {
     }
   }
 
-  // Schedules and watched files of a process.
+  // Schedules and watched files of the processes --only has come to select (a new "after").
+  private armSelected(): void {
+    for (const p of this.procs.values()) if (this.isSelected(p.name) && !this.schedulers.has(p.name) && !this.watchers.has(p.name)) this.arm(p);
+  }
+
+  // Schedules and watched files of a process (none for a process --only leaves out).
   private arm(p: SupervisedProcess): void {
+    if (!this.isSelected(p.name)) return;
     const d = p.descriptor;
     if (d.schedule) {
       const timeoutMs = d.schedule.timeoutMs;
@@ -318,21 +358,23 @@ export class Supervisor {
         if (message.name === MAIN_NAME && this.main) return 'the main command cannot be restarted (its end is the end of colony)';
         const p = this.procs.get(message.name);
         if (!p) return `no process named "${message.name}"`;
+        if (!this.isSelected(p.name)) return leftOut(p.name);
         p.restart();
         return undefined;
       }
       case 'RELOAD': {
         const p = this.procs.get(message.name);
         if (!p) return `no process named "${message.name}"`;
+        if (!this.isSelected(p.name)) return leftOut(p.name);
         p.reload();
         return undefined;
       }
       case 'RESTART-ALL':
-        for (const p of this.procs.values()) p.restart();
+        for (const p of this.selected()) p.restart();
         return undefined;
       case 'RESTART-GROUP': {
-        const members = [...this.procs.values()].filter((p) => p.groups.includes(message.group));
-        if (members.length === 0) return `no process in group "${message.group}"`;
+        const members = this.selected().filter((p) => p.groups.includes(message.group));
+        if (members.length === 0) return `no process in group "${message.group}"${this.only === undefined ? '' : ' that --only selects'}`;
         for (const p of members) p.restart();
         return undefined;
       }
@@ -340,9 +382,10 @@ export class Supervisor {
         if ('name' in message) {
           const p = this.get(message.name);
           if (!p) return `no process named "${message.name}"`;
+          if (p !== this.main && !this.isSelected(p.name)) return leftOut(p.name);
           return p.signal(message.signal) ? undefined : `process "${message.name}" is not running (${p.phase})`;
         }
-        const members = [...this.procs.values()].filter((p) => p.groups.includes(message.group));
+        const members = this.selected().filter((p) => p.groups.includes(message.group));
         if (members.length === 0) return `no process in group "${message.group}"`;
         const sent = members.filter((p) => p.signal(message.signal)).length;
         return sent > 0 ? undefined : `no process in group "${message.group}" is running`;
@@ -354,18 +397,30 @@ export class Supervisor {
   restartTargets(message: Message): SupervisedProcess[] {
     switch (message.type) {
       case 'RESTART':
-        return [this.procs.get(message.name)].filter((p): p is SupervisedProcess => p !== undefined);
+        return [this.procs.get(message.name)].filter((p): p is SupervisedProcess => p !== undefined && this.isSelected(p.name));
       case 'RELOAD': {
         const p = this.procs.get(message.name);
-        return p && !(p.descriptor.reloadSignal && p.phase === 'running') ? [p] : [];
+        return p && this.isSelected(p.name) && !(p.descriptor.reloadSignal && p.phase === 'running') ? [p] : [];
       }
       case 'RESTART-ALL':
-        return [...this.procs.values()].filter((p) => !p.descriptor.schedule);
+        return this.selected().filter((p) => !p.descriptor.schedule);
       case 'RESTART-GROUP':
-        return [...this.procs.values()].filter((p) => p.groups.includes(message.group) && !p.descriptor.schedule);
+        return this.selected().filter((p) => p.groups.includes(message.group) && !p.descriptor.schedule);
       case 'SIGNAL':
         return [];
     }
+  }
+
+  // The config directory's processes that --only selects (all of them without --only).
+  private selected(): SupervisedProcess[] {
+    return [...this.procs.values()].filter((p) => this.isSelected(p.name));
+  }
+
+  // Passes a signal colony received on to the main command, unchanged; false when it is not running.
+  forwardToMain(signal: NodeJS.Signals): boolean {
+    const sent = this.main?.signal(signal) ?? false;
+    if (sent) this.world.log.info(`forwarded ${signal} to the main command`);
+    return sent;
   }
 
   // Passes a signal colony received on to every process's main pid.
@@ -523,6 +578,10 @@ export class Supervisor {
       tick();
     });
   }
+}
+
+function leftOut(name: string): string {
+  return `process "${name}" is left out by --only (COLONY_ONLY)`;
 }
 
 // Gives a process a new definition: started again with it (at once if it is down, after a stop if it runs).

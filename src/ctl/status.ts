@@ -24,7 +24,7 @@ function lastExit(p: ProcessStatus): string {
 export function statusTable(st: Status, now = Date.now()): string {
   const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH']];
   for (const p of st.processes) {
-    const state = p.failed ? 'FAILED' : p.state === 'running' && !p.ready ? 'running (not ready)' : p.state;
+    const state = p.failed ? 'FAILED' : p.state === 'running' && !p.ready ? 'running (not ready)' : p.leftOut && p.state === 'idle' ? 'left out (--only)' : p.state;
     rows.push([p.name + (p.critical ? ' *' : ''), state, p.pid === null ? '-' : String(p.pid), p.state === 'running' ? age(p.since, now) : `- (${age(p.since, now)} ago)`, String(p.restarts), lastExit(p), p.health ?? '-']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -54,7 +54,7 @@ export function check(stateDir: string): string | undefined {
   if (start !== c.procStart) return `the state file is stale: pid ${c.pid} is not the colony that wrote it`;
   if (c.shuttingDown) return 'colony is shutting down';
   for (const p of st.processes) {
-    if (!p.critical) continue;
+    if (!p.critical || p.leftOut) continue; // --only left it out: it is not meant to run
     if (p.state !== 'running') return `critical process ${p.name} is ${p.failed ? 'failed' : p.state}`;
     if (!p.ready) return `critical process ${p.name} is not ready`;
     if (p.health === 'unhealthy') return `critical process ${p.name} is unhealthy`;

@@ -20,5 +20,6 @@ export function policyFor(defaults: Policy, d: Descriptor): Policy {
     thresholdMs: d.thresholdMs ?? defaults.thresholdMs,
     minDelayMs,
     maxDelayMs: Math.max(d.maxRestartDelayMs ?? defaults.maxDelayMs, minDelayMs),
+    ...(defaults.exitIsResult ? { exitIsResult: true } : {}),
   };
 }

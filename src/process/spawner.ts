@@ -1,9 +1,14 @@
 // Starting a child: the only place that spawns. Each child gets its own session and process
 // group (detached), stdin from /dev/null, and stdout/stderr pipes that colony reads line by line.
+// The main command may have colony's stdin, and on a terminal it is started through colony's
+// launcher (src/launch.ts), which gives it a process group of its own in colony's session and the
+// terminal's foreground.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { LAUNCH_COMMAND } from '../self.ts';
+import { resolveCommand } from './command-path.ts';
 import type { ExitStatus } from './exit-status.ts';
 
 export interface SpawnRequest {
@@ -14,6 +19,10 @@ export interface SpawnRequest {
   cwd?: string | undefined;
   // 'inherit': the child writes straight to colony's stdout/stderr (output: inherit).
   output?: 'pipe' | 'inherit';
+  // 'inherit': the child reads colony's stdin (the main command); default /dev/null.
+  stdin?: 'ignore' | 'inherit';
+  // Through the launcher, with the terminal on fd 0 (the main command on a terminal).
+  terminal?: boolean;
 }
 
 // One of a child's output pipes. `stream` carries the pipe's life ('end', 'close', 'error') and is
@@ -81,18 +90,26 @@ export type Spawner = (req: SpawnRequest) => Child;
 // ~25 MB of RSS with 100 children and most of colony's start-up time, for features colony does not use.)
 // With `pipe` (pipe2 through libc), the children's stdout and stderr are real pipes instead of Node's
 // socketpairs, which are several times costlier to read when a child writes many small lines.
-export function childSpawner(pipe?: () => [number, number]): Spawner {
+// `launcher` is the command that runs colony itself (selfCommand()), for `terminal` requests.
+export function childSpawner(pipe?: () => [number, number], launcher?: string[]): Spawner {
   return (req) => {
-    const [file, ...args] = req.args as [string, ...string[]];
+    let [file, ...args] = req.args as [string, ...string[]];
+    if (req.terminal && launcher) {
+      // The launcher executes the path as it is: the PATH search (and its errors) happen here.
+      args = [...launcher.slice(1), LAUNCH_COMMAND, resolveCommand(file, req.env.PATH), ...req.args];
+      file = launcher[0]!;
+    }
+    const stdin = req.stdin ?? 'ignore';
     const opts = {
       env: req.env,
-      detached: true,
+      // The launcher must stay in colony's session: only there can its group be given the terminal.
+      detached: !(req.terminal && launcher),
       ...(req.uid !== undefined ? { uid: req.uid } : {}),
       ...(req.gid !== undefined ? { gid: req.gid } : {}),
       ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
     };
-    if (req.output === 'inherit') return wrap(spawn(file, args, { ...opts, stdio: ['ignore', 'inherit', 'inherit'] }));
-    if (!pipe) return wrap(spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] }));
+    if (req.output === 'inherit') return wrap(spawn(file, args, { ...opts, stdio: [stdin, 'inherit', 'inherit'] }));
+    if (!pipe) return wrap(spawn(file, args, { ...opts, stdio: [stdin, 'pipe', 'pipe'] }));
     const out = pipe();
     let err: [number, number];
     try {
@@ -103,7 +120,7 @@ export function childSpawner(pipe?: () => [number, number]): Spawner {
     }
     let proc: ChildProcess;
     try {
-      proc = spawn(file, args, { ...opts, stdio: ['ignore', out[1], err[1]] });
+      proc = spawn(file, args, { ...opts, stdio: [stdin, out[1], err[1]] });
     } catch (e) {
       closeSync(out[0]);
       closeSync(err[0]);

@@ -25,6 +25,9 @@ export interface Policy extends BackoffPolicy {
   killTimeMs: number;
   stopSignal: NodeJS.Signals;
   stopGroup: boolean; // the stop signal to the whole process group (SIGKILL always goes to the group)
+  // Its exit is colony's result, passed on as colony's exit code (the main command): reported as
+  // information, never as a warning.
+  exitIsResult?: boolean;
 }
 
 export interface State {
@@ -131,7 +134,7 @@ function afterGone(state: State, policy: Policy, now: number, extra: Effect[]): 
 // The main pid exited (or never started): drain its group if members are left, else finish.
 function mainGone(state: State, policy: Policy, now: number, status: ExitStatus, groupAlive: boolean): Transition {
   const ended: State = { ...state, lastExit: status, exitedAt: now };
-  const level = state.phase === 'stopping' || status.code === 0 ? 'info' : 'warn';
+  const level = state.phase === 'stopping' || status.code === 0 || policy.exitIsResult ? 'info' : 'warn';
   const report = log(level, describeExit(status), { pid: state.pid, code: status.code, signal: status.signal, ...(status.spawnError ? { error: status.spawnError } : {}) });
   if (groupAlive) {
     const term: Effect = { type: 'signal', signal: state.killSent ? 'SIGKILL' : 'SIGTERM', target: 'group' };

@@ -15,7 +15,7 @@ import { waitReady, type ReadyWait } from '../probes/ready.ts';
 import { canSwitchTo } from '../security.ts';
 import { childEnvironment } from './environment.ts';
 import { policyFor } from './policy.ts';
-import type { Output, Spawner } from './spawner.ts';
+import type { Output, SpawnRequest, Spawner } from './spawner.ts';
 import { resolveUser } from './users.ts';
 import { FINAL_PHASES, initialState, transition, type Effect, type Event, type Policy, type State, type TimerName } from './state.ts';
 
@@ -83,9 +83,13 @@ export class SupervisedProcess {
   private pgid: number | undefined;
   private readonly listeners: Array<(p: SupervisedProcess) => void> = [];
 
+  // How the main command differs from the others: colony's stdin, and the terminal (see spawner.ts).
+  private readonly io: Pick<SpawnRequest, 'stdin' | 'terminal'>;
+
   // `defaults` are colony's; the descriptor's own keys override them.
-  constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld) {
+  constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld, io: Pick<SpawnRequest, 'stdin' | 'terminal'> = {}) {
     this.name = name;
+    this.io = io;
     this.descriptor = descriptor;
     this.defaults = defaults;
     this.policy = policyFor(defaults, descriptor);
@@ -402,7 +406,7 @@ export class SupervisedProcess {
     let child;
     const oldMask = d.umask !== undefined ? process.umask(d.umask) : undefined;
     try {
-      child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: d.output.kind === 'inherit' ? 'inherit' : 'pipe' });
+      child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: d.output.kind === 'inherit' ? 'inherit' : 'pipe', ...this.io });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EINVAL';
       this.reportSpawnFailure(code, describeError(err));
