@@ -4,10 +4,10 @@
 import { CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { buildProgram, type DirFlags, type Handlers, type RunFlags, type WaitFlags } from './cli.ts';
+import { buildProgram, type DirFlags, type Handlers, type WaitFlags } from './cli.ts';
 import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
 import { LAUNCH_COMMAND } from './self.ts';
-import { DEFAULTS, ENV, directory, logFormat, logOnly, mainOutput, only, seconds, type RunOptions } from './options.ts';
+import { DEFAULTS, ENV, directory, runOptions, seconds } from './options.ts';
 
 declare const COLONY_VERSION: string | undefined;
 
@@ -18,33 +18,6 @@ function version(): string {
   } catch {
     return 'unknown';
   }
-}
-
-// Turns run's flags and the environment into settings. `isTty` tells whether an fd is a terminal.
-export function runOptions(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv, isTty: (fd: number) => boolean): RunOptions {
-  const main = command.length > 0 ? command : undefined;
-  const output = mainOutput(flags.mainOutput ?? env[ENV.mainOutput]);
-  // What the main command prints is all that colony's stdout holds: the log goes to stderr, and holds
-  // only colony's warnings and errors (and the other processes' lines) unless asked for more.
-  const logFd = main && output === 'inherit' ? 2 : 1;
-  return {
-    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
-    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
-    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
-    killTimeMs: seconds('killtime', flags.killtime, DEFAULTS.killtime),
-    thresholdMs: seconds('threshold', flags.threshold, DEFAULTS.threshold),
-    minRestartDelayMs: seconds('minrestartdelay', flags.minrestartdelay, DEFAULTS.minrestartdelay),
-    maxRestartDelayMs: seconds('maxrestartdelay', flags.maxrestartdelay, DEFAULTS.maxrestartdelay),
-    frequencyMs: seconds('frequency', flags.frequency, DEFAULTS.frequency),
-    logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty(logFd)),
-    main,
-    insecureFiles: flags.insecureFiles === true,
-    logOnly: logOnly(flags.logOnly ?? env[ENV.logOnly], logFd === 2 ? 'processes' : 'all'),
-    mainOutput: output,
-    logFd,
-    only: only(flags.only ?? env[ENV.only]),
-    stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
-  };
 }
 
 function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; messages: string; state: string } {

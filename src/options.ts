@@ -1,4 +1,5 @@
 // colony run's settings: defaults, COLONY_* environment variables, validation (errors name the option and the value).
+import type { RunFlags } from './cli.ts';
 import { invalidNameReason } from './descriptor/name.ts';
 import { usageError } from './errors.ts';
 import { parseOnly } from './selection.ts';
@@ -94,4 +95,31 @@ export function logFormat(value: string | undefined, isTty: boolean): LogFormat 
   if (v === 'json' || v === 'text') return v;
   if (v === 'auto') return isTty ? 'text' : 'json';
   throw usageError(`--log-format must be json, text or auto, got ${JSON.stringify(value)}`);
+}
+
+// Turns run's flags and the environment into settings. `isTty` tells whether an fd is a terminal.
+export function runOptions(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv, isTty: (fd: number) => boolean): RunOptions {
+  const main = command.length > 0 ? command : undefined;
+  const output = mainOutput(flags.mainOutput ?? env[ENV.mainOutput]);
+  // What the main command prints is all that colony's stdout holds: the log goes to stderr, and holds
+  // only colony's warnings and errors (and the other processes' lines) unless asked for more.
+  const logFd = main && output === 'inherit' ? 2 : 1;
+  return {
+    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
+    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
+    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
+    killTimeMs: seconds('killtime', flags.killtime, DEFAULTS.killtime),
+    thresholdMs: seconds('threshold', flags.threshold, DEFAULTS.threshold),
+    minRestartDelayMs: seconds('minrestartdelay', flags.minrestartdelay, DEFAULTS.minrestartdelay),
+    maxRestartDelayMs: seconds('maxrestartdelay', flags.maxrestartdelay, DEFAULTS.maxrestartdelay),
+    frequencyMs: seconds('frequency', flags.frequency, DEFAULTS.frequency),
+    logFormat: logFormat(flags.logFormat ?? env[ENV.logFormat], isTty(logFd)),
+    main,
+    insecureFiles: flags.insecureFiles === true,
+    logOnly: logOnly(flags.logOnly ?? env[ENV.logOnly], logFd === 2 ? 'processes' : 'all'),
+    mainOutput: output,
+    logFd,
+    only: only(flags.only ?? env[ENV.only]),
+    stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
+  };
 }

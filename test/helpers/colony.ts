@@ -100,7 +100,10 @@ export class Colony extends Launched {
       const dirFlags = opts.dirsFromEnv ? [] : ['--config', dirs.config, '--messages', dirs.messages, '--state', dirs.state];
       const dirEnv = opts.dirsFromEnv ? { COLONY_CONFIG: dirs.config, COLONY_MESSAGES: dirs.messages, COLONY_STATE: dirs.state } : {};
       const preludeEnv = { CONFIG_DIR: dirs.config, MESSAGES_DIR: dirs.messages, STATE_DIR: dirs.state };
-      const command = { node: NODE, bundle: BUNDLE, args: ['run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...(opts.main ? ['--', ...opts.main] : [])], wrap: opts.wrap, prelude: opts.prelude };
+      // This harness reads colony's JSON log on stdout: a main command's lines are relayed into it
+      // (--main-output log). test/helpers/main-command.ts runs a main command that has the stdout.
+      const mainArgs = opts.main ? ['--main-output', 'log', '--', ...opts.main] : [];
+      const command = { node: NODE, bundle: BUNDLE, args: ['run', ...dirFlags, '--log-format', 'json', ...(opts.args ?? []), ...mainArgs], wrap: opts.wrap, prelude: opts.prelude };
       const argv = opts.pid1 === false ? [NODE, BUNDLE, ...command.args] : pid1Argv(command);
       return new Launch(argv, { pid1: opts.pid1 !== false, env: { ...process.env, ...preludeEnv, ...dirEnv, ...opts.env } });
     });

@@ -33,6 +33,7 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   stderr?: 'pipe' | 'inherit';
+  stdin?: 'ignore' | 'pipe';
 }
 
 export class Launch {
@@ -45,7 +46,7 @@ export class Launch {
   constructor(argv: string[], o: LaunchOptions = {}) {
     this.pid1 = o.pid1 !== false;
     const [cmd, ...args] = argv as [string, ...string[]];
-    this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', o.stderr ?? 'pipe'], env: o.env ?? process.env, ...(o.cwd ? { cwd: o.cwd } : {}) });
+    this.child = spawn(cmd, args, { stdio: [o.stdin ?? 'ignore', 'pipe', o.stderr ?? 'pipe'], env: o.env ?? process.env, ...(o.cwd ? { cwd: o.cwd } : {}) });
     this.exited = new Promise((res) =>
       this.child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };

@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """A real pseudo-terminal for tests: runs a command with a new pty as its stdin, stdout and stderr,
 copies what arrives on our stdin to the terminal (as if typed) and what the terminal shows to our
-stdout. The command starts in a session of its own with no controlling terminal, as a container's
-process does before its runtime gives it one: prefix it with `setsid -c` (as runc does for PID 1)
-to make the pty its controlling terminal. Lines on fd 3 control the terminal: `winsize ROWS COLS`
+stdout. The pty is nobody's controlling terminal, as a container's is before its runtime gives it
+to PID 1: prefix the command with `setsid -c` (what runc does for PID 1) to make it the command's. Lines on fd 3 control the terminal: `winsize ROWS COLS`
 resizes it (the kernel sends SIGWINCH to its foreground process group). Exits with the command's
 status (128+n when killed by signal n), after everything the terminal showed has been copied."""
 import fcntl, os, select, struct, subprocess, sys, termios
@@ -22,7 +21,7 @@ def main():
         control_fd = []
     master, slave = os.openpty()
     winsize(master, 24, 80)
-    child = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True)
+    child = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
     inputs = [0, master] + control_fd
     control = b''

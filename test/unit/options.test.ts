@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { usage } from './helpers/usage.ts';
-import { directory, logFormat, seconds } from '../../src/options.ts';
+import { directory, logFormat, mainOutput, only, runOptions, seconds } from '../../src/options.ts';
 
 
 describe('seconds', () => {
@@ -67,5 +67,42 @@ describe('directory', () => {
 
   test('an empty environment variable counts as unset', () => {
     assert.equal(directory(undefined, 'COLONY_CONFIG', '/default', { COLONY_CONFIG: '' }), '/default');
+  });
+});
+
+describe('a main command and --only', () => {
+  const noTty = (): boolean => false;
+  test("with a main command that has the stdout, colony's log goes to stderr with only its warnings and errors", () => {
+    const o = runOptions({}, ['python3'], {}, noTty);
+    assert.equal(o.mainOutput, 'inherit');
+    assert.equal(o.logFd, 2);
+    assert.equal(o.logOnly, 'processes');
+  });
+  test('--main-output log (or COLONY_MAIN_OUTPUT=log) keeps everything in the log on stdout', () => {
+    for (const o of [runOptions({ mainOutput: 'log' }, ['x'], {}, noTty), runOptions({}, ['x'], { COLONY_MAIN_OUTPUT: 'log' }, noTty)]) {
+      assert.equal(o.logFd, 1);
+      assert.equal(o.logOnly, 'all');
+    }
+  });
+  test('without a main command: stdout, everything', () => {
+    const o = runOptions({}, [], {}, noTty);
+    assert.equal(o.logFd, 1);
+    assert.equal(o.logOnly, 'all');
+    assert.equal(o.only, undefined);
+  });
+  test('--log-only given wins; auto format follows the fd the log goes to', () => {
+    assert.equal(runOptions({ logOnly: 'all' }, ['x'], {}, noTty).logOnly, 'all');
+    assert.equal(runOptions({}, ['x'], {}, (fd) => fd === 2).logFormat, 'text');
+    assert.equal(runOptions({}, ['x'], {}, (fd) => fd === 1).logFormat, 'json');
+  });
+  test('--only and COLONY_ONLY: unset runs all, empty runs none, the flag wins', () => {
+    assert.deepEqual(runOptions({}, [], { COLONY_ONLY: '' }, noTty).only, []);
+    assert.deepEqual(runOptions({}, [], { COLONY_ONLY: 'redis, web' }, noTty).only, ['redis', 'web']);
+    assert.deepEqual(runOptions({ only: 'web' }, [], { COLONY_ONLY: 'redis' }, noTty).only, ['web']);
+    assert.equal(only(undefined), undefined);
+  });
+  test('bad values are usage errors naming the option and the value', () => {
+    assert.throws(() => mainOutput('stdout'), usage(/^--main-output must be inherit or log, got "stdout"$/));
+    assert.throws(() => only('web,../x'), usage(/^--only: a process name .*\.\.\/x/));
   });
 });

@@ -247,3 +247,120 @@ describe('main command and shutdown', () => {
     assert.equal(await done, 7);
   });
 });
+
+describe('the main command as an init runs it', () => {
+  test("it reads colony's stdin, writes to colony's stdout (no PYTHONUNBUFFERED then) and gets the terminal when asked", () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: true });
+    const r = world.last.request;
+    assert.equal(r.stdin, 'inherit');
+    assert.equal(r.terminal, true);
+    assert.equal(r.output, 'inherit');
+    assert.equal(r.env.PYTHONUNBUFFERED, world.env.PYTHONUNBUFFERED, 'not added');
+  });
+
+  test('with its output in the log: piped, and stdin still colony’s', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'log', terminal: false });
+    const r = world.last.request;
+    assert.equal(r.stdin, 'inherit');
+    assert.equal(r.output, 'pipe');
+    assert.equal(r.terminal, false);
+  });
+
+  test('the other processes keep /dev/null as stdin', () => {
+    const { world, sup } = setup();
+    sup.apply('web', WEB);
+    assert.equal(world.last.request.stdin, undefined);
+    assert.equal(world.last.request.terminal, undefined);
+  });
+
+  test('a shutdown by SIGQUIT stops the main command with SIGQUIT, the others with their stop signal', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
+    sup.apply('web', WEB);
+    void sup.shutdown('received SIGQUIT', true, undefined, 'SIGQUIT');
+    assert.deepEqual(world.signals().sort(), [`SIGQUIT ${world.child(0).pid}`, `SIGTERM ${world.child(1).pid}`].sort());
+  });
+
+  test('forwardToMain: the signal unchanged to the main command alone; false once it has ended', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
+    sup.apply('web', WEB);
+    assert.equal(sup.forwardToMain('SIGINT'), true);
+    assert.deepEqual(world.signals(), [`SIGINT ${world.child(0).pid}`]);
+    world.child(0).exit({ code: 0, signal: null });
+    assert.equal(sup.forwardToMain('SIGINT'), false);
+  });
+
+  test('its exit is reported as information, whatever the code: colony passes it on', () => {
+    const { world, sup } = setup();
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
+    world.last.exit({ code: 3, signal: null });
+    const rec = world.log.records.find((r) => r.proc === MAIN_NAME && r.msg === 'exit code 3');
+    assert.equal(rec?.level, 'info');
+    sup.apply('web', WEB);
+    world.last.exit({ code: 3, signal: null });
+    assert.equal(world.log.records.find((r) => r.proc === 'web' && r.msg === 'exit code 3')?.level, 'warn', 'any other process: a warning');
+  });
+});
+
+describe('--only', () => {
+  const only = (names: string[]): { world: FakeWorld; sup: Supervisor } => {
+    const world = new FakeWorld();
+    return { world, sup: new Supervisor(testPolicy(), world, names) };
+  };
+  const REDIS = descriptorOf({ args: ['/bin/redis'] });
+  const WORKER = descriptorOf({ args: ['/bin/worker'], after: ['redis'], group: ['back'] });
+  const WEBAPP = descriptorOf({ args: ['/bin/web'], after: ['redis'], critical: true });
+
+  test('runs the named processes and what they are after; the others are defined, left out, never started', () => {
+    const { world, sup } = only(['worker']);
+    sup.batch(() => {
+      sup.apply('web', WEBAPP);
+      sup.apply('worker', WORKER);
+      sup.apply('redis', REDIS);
+    });
+    assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/worker']], 'redis (worker is after it), then worker; not web');
+    assert.equal(sup.isSelected('web'), false);
+    assert.equal(sup.get('web')?.phase, 'idle');
+    assert.ok(world.log.records.some((r) => r.proc === 'web' && r.msg === 'descriptor added (left out by --only)'));
+    assert.ok(world.log.records.some((r) => r.proc === 'worker' && r.msg === 'descriptor added'));
+  });
+
+  test('an empty list runs none; a name added later with an "after" brings what it needs', () => {
+    const { world, sup } = only([]);
+    sup.apply('redis', REDIS);
+    sup.apply('web', WEBAPP);
+    assert.deepEqual(world.spawnedArgs(), []);
+    const s2 = only(['worker']);
+    s2.sup.apply('redis', REDIS);
+    assert.deepEqual(s2.world.spawnedArgs(), [], 'redis is not selected yet');
+    s2.sup.apply('worker', WORKER);
+    assert.deepEqual(s2.world.spawnedArgs(), [['/bin/redis'], ['/bin/worker']], 'worker is "after" redis: redis now runs too');
+  });
+
+  test('messages: a left-out process is refused by name and skipped by RESTART-ALL and RESTART-GROUP', () => {
+    const { world, sup } = only(['redis']);
+    sup.apply('redis', REDIS);
+    sup.apply('worker', WORKER);
+    assert.match(sup.handle({ type: 'RESTART', name: 'worker' })!, /left out by --only/);
+    assert.match(sup.handle({ type: 'RELOAD', name: 'worker' })!, /left out by --only/);
+    assert.match(sup.handle({ type: 'SIGNAL', name: 'worker', signal: 'SIGHUP' })!, /left out by --only/);
+    assert.match(sup.handle({ type: 'RESTART-GROUP', group: 'back' })!, /no process in group "back" that --only selects/);
+    assert.deepEqual(sup.restartTargets({ type: 'RESTART-ALL' }).map((p) => p.name), ['redis']);
+    assert.equal(sup.handle({ type: 'RESTART-ALL' }), undefined);
+    world.last.exit({ code: null, signal: 'SIGTERM' });
+    assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/redis']], 'only redis was restarted');
+  });
+
+  test('a left-out scheduled process is not scheduled; unknown names are reported', () => {
+    const { world, sup } = only(['redis', 'ghost']);
+    sup.apply('redis', REDIS);
+    sup.apply('nightly', descriptorOf({ args: ['/bin/job'], schedule: { every: 1 } }));
+    assert.equal(sup.nextRun('nightly'), undefined);
+    world.clock.advance(5000);
+    assert.deepEqual(world.spawnedArgs(), [['/bin/redis']]);
+    assert.deepEqual(sup.unknownOnly(), ['ghost']);
+  });
+});
