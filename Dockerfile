@@ -49,4 +49,4 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 # Healthy while colony runs and every critical process (redis, web) is running, ready and healthy.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["/usr/local/bin/colony", "ctl", "check"]
-ENTRYPOINT ["/usr/local/bin/colony", "run"]
+ENTRYPOINT ["/usr/local/bin/colony", "run", "--"]

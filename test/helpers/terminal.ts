@@ -21,6 +21,10 @@ export interface TerminalOptions {
   after?: string;
   // The command that runs colony (default: Node and the bundle).
   colony?: string[];
+  // false: no --config/--messages/--state (colony's defaults, e.g. inside a root); default true.
+  dirs?: boolean;
+  // More options for unshare (e.g. --root=DIR); with pid1 only.
+  unshare?: string[];
   files?: Record<string, object>;
   env?: NodeJS.ProcessEnv;
 }
@@ -34,9 +38,10 @@ export class TerminalColony {
 
   constructor(o: TerminalOptions) {
     for (const [name, content] of Object.entries(o.files ?? {})) writeAtomic(this.dirs.config, name, content);
-    const colony = [...(o.colony ?? [NODE, BUNDLE]), 'run', '--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state, ...o.args];
+    const dirFlags = o.dirs === false ? [] : ['--config', this.dirs.config, '--messages', this.dirs.messages, '--state', this.dirs.state];
+    const colony = [...(o.colony ?? [NODE, BUNDLE]), 'run', ...dirFlags, ...o.args];
     const quoted = colony.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const argv = o.pid1 === false ? ['setsid', '-c', '/bin/sh', '-c', `${quoted}\necho "colony exited $?"\n${o.after ?? ''}`] : [...UNSHARE, 'setsid', '-c', ...colony];
+    const argv = o.pid1 === false ? ['setsid', '-c', '/bin/sh', '-c', `${quoted}\necho "colony exited $?"\n${o.after ?? ''}`] : [...UNSHARE, ...(o.unshare ?? []), 'setsid', '-c', ...colony];
     this.child = spawn('python3', [PTY, '--', ...argv], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.screen += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.screen += `[pty.py] ${d}`));

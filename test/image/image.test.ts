@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT as REPO } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
 import { Launch } from '../helpers/pid1.ts';
+import { groups, TerminalColony } from '../helpers/terminal.ts';
 import { zombies } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -172,6 +173,27 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
       assert.ok(c.find((r) => r.proc === name && r.msg === 'stopped'), `${name} stopped`);
     }
     assert.ok(!c.find((r) => /sending SIGKILL/.test(String(r.msg))), 'every process stopped on SIGTERM, within its kill time');
+  });
+
+  it('on a terminal (docker run -it IMAGE python3, COLONY_ONLY= for a one-off): the REPL is the foreground, Ctrl-C reaches it, its exit code is colony\'s', async (t) => {
+    if (skip) return t.skip(skip);
+    const env = Object.entries({ ...ENV, COLONY_ONLY: '' }).map(([k, v]) => `${k}=${v}`);
+    const term = new TerminalColony({ pid1: true, unshare: [`--root=${root!}`], dirs: false, colony: ['/usr/bin/env', '-i', ...env, '/usr/local/bin/colony'], args: ['--', '/usr/bin/python3', '-q'] });
+    try {
+      let at = await term.see('>>> ', 0, 30_000);
+      assert.equal(term.screen, '>>> ', 'nothing of colony before the prompt');
+      const py = term.pidOf('/usr/bin/python3')!;
+      assert.equal(groups(py).tpgid, py, "the REPL's process group is the terminal's foreground");
+      term.type('import time; time.sleep(30)\n');
+      await waitFor('the REPL asleep', () => term.screen.slice(at).includes('time.sleep(30)\r\n'));
+      term.type('\x03');
+      at = await term.see(/KeyboardInterrupt\r\n>>> /, at);
+      term.type('print(6*7); raise SystemExit(7)\n');
+      at = await term.see('42', at);
+      assert.deepEqual(await term.wait(), { code: 7, signal: null });
+    } finally {
+      await term.destroy();
+    }
   });
 
   it('a read-only root with nowhere to extract the native module: a clear error, supervision goes on without reaping', async (t) => {
