@@ -3,9 +3,9 @@
 // FIFO; then SIGTERM, after which PID 1 must exit cleanly. The single executable and the bundle, next to
 // `node -e 0` (spawn → exit, no unshare, no fixture: the floor for any Node program), and tini and dumb-init
 // running announce.sh (the fixed cost of unshare + sh + the FIFO, which colony's rows include too).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, colonyMeets, Fifo, now, Pid1, SEA, startTracked, takeTurns, valuesOf, type Timing } from '../lib.ts';
+import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, colonyMeets, Fifo, now, Pid1, ROOT, SEA, startTracked, takeTurns, valuesOf, type Timing } from '../lib.ts';
 import type { Row, Workload } from '../workload.ts';
 
 const GOAL = 1.5; // within 1.5× of `node -e 0`
@@ -37,6 +37,29 @@ async function bareNodeStart(): Promise<number> {
   return at - t0;
 }
 
+// The test suite's pseudo-terminal (a pty as `docker run -it` gives; `setsid -c` makes it PID 1's).
+const PTY = join(ROOT, 'test/helpers/pty.py');
+// Debian's python3 runs it: a version manager's shim in PATH would add its own start to every row.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+// On a terminal: from just before spawn() of the pty until the main command (`init ... -- sh`) has
+// written "main PID" into the FIFO; the command then exits, and so must the init, with 0.
+async function onTerminal(dir: string, init: (dirs: string) => string[]): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const out = new Fifo(join(dir, 'out'), true);
+  try {
+    const main = ['/bin/sh', '-c', `printf 'main %s\\n' $$ > '${out.path}'`];
+    const t0 = now();
+    const child = startTracked(PYTHON, [PTY, '--', 'unshare', '--pid', '--fork', '--mount-proc', 'setsid', '-c', ...init(dir), ...main]);
+    const seen = await out.feed.waitFor((v) => v[0] === 'main', 'terminal: the main command running', 20000);
+    const code = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+    if (code !== 0) throw new Error(`on a terminal: ${init(dir).join(' ')} ended with ${String(code)}`);
+    return seen.at - t0;
+  } finally {
+    out.close();
+  }
+}
+
 export const run: Workload = async (ctx) => {
   const runs = ctx.runs ?? (ctx.quick ? 5 : 20);
   const { tini, dumbInit } = ctx.peers;
@@ -59,12 +82,30 @@ export const run: Workload = async (ctx) => {
   ctx.note(`startup: ${runs} runs + 1 warm-up of ${variants.map((v) => v.key).join(', ')}, each a fresh PID 1`);
   const t: Record<string, Timing> = await takeTurns(runs, variants, 1);
 
+  // The main command on a terminal: colony's launcher hands it the terminal (one more start of
+  // colony's executable); tini does tcsetpgrp in its child; 'bare' is the command alone (the fixed cost
+  // of the pty, unshare and setsid); 'no terminal' is colony with stdin from /dev/null (no launcher).
+  const colonyMain = (command: string[]) => (dir: string) => [...colonyArgv(command, colonyDirs(dir, {})), '--'];
+  const term = [
+    { key: 'colony', once: (r: number) => onTerminal(join(ctx.dir, `term-colony-${r}`), colonyMain(BUNDLE_CMD)) },
+    { key: 'bare', once: (r: number) => onTerminal(join(ctx.dir, `term-bare-${r}`), () => []) },
+  ];
+  if (ctx.sea) {
+    term.push({ key: 'colony-sea', once: (r) => onTerminal(join(ctx.dir, `term-sea-${r}`), colonyMain([SEA])) });
+    term.push({ key: 'no terminal', once: (r) => onTerminal(join(ctx.dir, `term-sea-null-${r}`), (dir) => ['/bin/sh', '-c', 'exec "$@" </dev/null', 'sh', ...colonyMain([SEA])(dir)]) });
+  }
+  if (tini) term.push({ key: 'tini', once: (r) => onTerminal(join(ctx.dir, `term-tini-${r}`), () => [tini, '--']) });
+  ctx.note(`startup on a terminal: ${runs} runs + 1 warm-up of ${term.map((v) => v.key).join(', ')}`);
+  const tt: Record<string, Timing> = await takeTurns(runs, term, 1);
+
   const workload = '6. startup';
   const median = valuesOf(t, (x) => x.medianMs);
   const rows: Row[] = [
     { workload, metric: `exec → first child running, median of ${runs}`, unit: 'ms', values: median, base: 'node', goal: `≤ ${GOAL}× node -e 0`, met: colonyMeets(median, (v) => v <= GOAL * median.node!) },
     { workload, metric: '  p95', unit: 'ms', values: valuesOf(t, (x) => x.p95Ms), base: 'node' },
+    { workload, metric: `on a terminal: exec → main command running, median of ${runs}`, unit: 'ms', values: valuesOf(tt, (x) => x.medianMs), base: 'tini' },
   ];
   const notes = ["startup: `node -e 0` is spawn → exit; the others include unshare, sh and the FIFO, whose cost tini's and dumb-init's figures show: colony's own share is its figure minus theirs."];
-  return { rows, notes, details: { runs, ...t } };
+  notes.push("startup on a terminal: a pty as `docker run -it` gives (test/helpers/pty.py, `setsid -c` as runc does); 'bare' is the command alone there, 'no terminal' colony's single executable with stdin from /dev/null: the difference from colony-sea is the launcher that hands the command the terminal.");
+  return { rows, notes, details: { runs, ...t, terminal: tt } };
 };

@@ -3,13 +3,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { BUNDLE, NODE, ROOT, scratch, writeAtomic, type Dirs } from './colony.ts';
 import { cmdline, descendants } from './proc.ts';
 import { UNSHARE, type Exit } from './pid1.ts';
 import { waitFor } from './wait.ts';
 
 const PTY = join(ROOT, 'test/helpers/pty.py');
+// Debian's python3 runs it (a version manager's shim in PATH would only be slower).
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export interface TerminalOptions {
   // colony's `run` arguments after the directories (`-- CMD...` included).
@@ -42,7 +44,7 @@ export class TerminalColony {
     const colony = [...(o.colony ?? [NODE, BUNDLE]), 'run', ...dirFlags, ...o.args];
     const quoted = colony.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const argv = o.pid1 === false ? ['setsid', '-c', '/bin/sh', '-c', `${quoted}\necho "colony exited $?"\n${o.after ?? ''}`] : [...UNSHARE, ...(o.unshare ?? []), 'setsid', '-c', ...colony];
-    this.child = spawn('python3', [PTY, '--', ...argv], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+    this.child = spawn(PYTHON, [PTY, '--', ...argv], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.screen += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.screen += `[pty.py] ${d}`));
     this.exited = new Promise((res) =>
