@@ -5,10 +5,9 @@
 // dispositions that Node changed, and replaces itself with the command (execve): the pid colony
 // spawned is the command's. Errors go to stderr as one line; the command's exit status is colony's
 // to report.
+import { constants } from 'node:os';
 import { loadLibc, type Libc } from './libc.ts';
 import { LAUNCH_COMMAND } from './self.ts';
-import { constants } from 'node:os';
-
 
 const SIG = constants.signals;
 

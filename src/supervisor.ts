@@ -54,6 +54,7 @@ export class Supervisor {
   // --only: the names asked for (undefined: every process runs), and what that selects now.
   private readonly only: readonly string[] | undefined;
   private selection: Set<string> | undefined;
+  private readonly leftOutReported = new Set<string>();
 
   constructor(policy: Policy, world: SupervisorWorld, only?: readonly string[]) {
     this.policy = policy;
@@ -158,7 +159,7 @@ export class Supervisor {
     this.procs.set(name, p);
     p.onChange(() => this.changed(p));
     p.onUnhealthy = (proc, detail) => this.unhealthy(proc, detail);
-    this.world.log.info(`descriptor added${descriptor.schedule ? ' (scheduled)' : ''}${this.isSelected(name) ? '' : ' (left out by --only)'}`, { proc: name });
+    this.world.log.info(descriptor.schedule ? 'descriptor added (scheduled)' : 'descriptor added', { proc: name });
     this.arm(p);
     this.startWhatIsReady();
   }
@@ -233,7 +234,7 @@ export class Supervisor {
   // Starts every process that has not started yet and whose "after" processes are all ready.
   private startWhatIsReady(): void {
     if (this.shuttingDown || this.batching) return;
-    if (this.only !== undefined) this.armSelected();
+    if (this.only !== undefined) this.followSelection();
     // The common case after start-up: nothing waits to start, so the "after" graph need not be walked
     // (this runs on every change of a ready process).
     if (![...this.procs.values()].some((p) => p.phase === 'idle' && !p.descriptor.schedule && this.isSelected(p.name))) return;
@@ -259,9 +260,18 @@ export class Supervisor {
     }
   }
 
-  // Schedules and watched files of the processes --only has come to select (a new "after").
-  private armSelected(): void {
-    for (const p of this.procs.values()) if (this.isSelected(p.name) && !this.schedulers.has(p.name) && !this.watchers.has(p.name)) this.arm(p);
+  // Once --only's selection is known (after a whole scan): each process it leaves out is said once,
+  // and the schedules and watched files of those it has come to select (a new "after") are armed.
+  private followSelection(): void {
+    for (const p of this.procs.values()) {
+      if (!this.isSelected(p.name)) {
+        if (!this.leftOutReported.has(p.name)) this.world.log.info('left out by --only: not started', { proc: p.name });
+        this.leftOutReported.add(p.name);
+        continue;
+      }
+      this.leftOutReported.delete(p.name);
+      if (!this.schedulers.has(p.name) && !this.watchers.has(p.name)) this.arm(p);
+    }
   }
 
   // Schedules and watched files of a process (none for a process --only leaves out).
