@@ -49,4 +49,6 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 # Healthy while colony runs and every critical process (redis, web) is running, ready and healthy.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["/usr/local/bin/colony", "ctl", "check"]
+# Ending in "--": without a CMD colony runs the descriptors; `docker run -it IMAGE bash` or
+# `docker run IMAGE python manage.py migrate` runs that command as colony's main command.
 ENTRYPOINT ["/usr/local/bin/colony", "run", "--"]

@@ -16,7 +16,7 @@ export interface Libc {
   setChildSubreaper(): boolean;
   // pipe2(fds, O_CLOEXEC): [read end, write end]; throws with the errno's code on failure.
   pipe(): [number, number];
-  // Job control, for a main command that gets the terminal (src/terminal.ts, src/launch.ts).
+  // Job control, for a main command that gets the terminal (src/main-command/).
   // setpgid(pid, pgid): 0 on success, else the errno's code.
   setpgid(pid: number, pgid: number): 0 | string;
   getpgrp(): number;

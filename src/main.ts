@@ -30,8 +30,8 @@ function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; mess
 
 // Runs the command line; resolves with the exit code.
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  // colony's launcher for a main command on a terminal (src/launch.ts): not a command for users.
-  if (argv[0] === LAUNCH_COMMAND) return (await import('./launch.ts')).launch(argv.slice(1));
+  // colony's launcher for a main command on a terminal (src/main-command/launch.ts): not a command for users.
+  if (argv[0] === LAUNCH_COMMAND) return (await import('./main-command/launch.ts')).launch(argv.slice(1));
   let exitCode = 0;
   const ctl = (out: string | string[]): void => {
     for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);

@@ -20,7 +20,7 @@ import { selfCommand } from './self.ts';
 import { handledSignals, signalAction } from './signals.ts';
 import { procStart, processStatus, StatusFile } from './status.ts';
 import { MAIN_NAME, Supervisor } from './supervisor.ts';
-import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './terminal.ts';
+import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './main-command/terminal.ts';
 
 // Runs colony with these options, its log on fd 1 (fd 2 beside a main command that has the stdout); resolves with the exit code once everything it wrote is out.
 export async function runColony(o: RunOptions, version: string): Promise<number> {
@@ -166,7 +166,9 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
       });
     }
   }
-  await Promise.all([config.start(), messages.start()]);
+  const watching = Promise.all([config.start(), messages.start()]);
+  supervisor.firstScanDone(); // config.start() applies its first scan before it returns
+  await watching;
   const unknown = supervisor.unknownOnly();
   if (unknown.length > 0) log.warn(`--only names no process of the config directory: ${unknown.join(', ')} (started if one is added)`, { config: o.config });
   status.write();

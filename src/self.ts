@@ -1,5 +1,5 @@
 // colony's own executable: whether this is the single executable, and the command that starts colony
-// again (as the main command's launcher, src/launch.ts).
+// again (as the main command's launcher, src/main-command/launch.ts).
 
 // The hidden command under which colony runs as the main command's launcher: not a command for users.
 export const LAUNCH_COMMAND = '__launch-main';

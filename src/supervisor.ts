@@ -1,8 +1,9 @@
 // Reconciles the desired state (the config directory, the main command) with running processes;
 // acts on messages and signals; runs the shutdown and decides colony's exit code.
 import type { Clock } from './clock.ts';
-import { commandDescriptor, type Descriptor } from './descriptor/parse.ts';
+import { commandDescriptor, PROBE_DEFAULTS, type Descriptor } from './descriptor/parse.ts';
 import { EXIT_OK, EXIT_SYSTEM } from './errors.ts';
+import { MainGate } from './main-command/gate.ts';
 import type { Message } from './messages/message.ts';
 import { describeExit, exitCode } from './process/exit-status.ts';
 import type { Policy } from './process/state.ts';
@@ -55,6 +56,9 @@ export class Supervisor {
   private readonly only: readonly string[] | undefined;
   private selection: Set<string> | undefined;
   private readonly leftOutReported = new Set<string>();
+  // With --only, the main command waits for what it selects to be ready (see main-command/gate.ts).
+  private mainGate: MainGate | undefined;
+  private scanned = false;
 
   constructor(policy: Policy, world: SupervisorWorld, only?: readonly string[]) {
     this.policy = policy;
@@ -100,6 +104,10 @@ export class Supervisor {
     };
     const main = new SupervisedProcess(MAIN_NAME, d, { ...this.policy, restart: 'never', exitIsResult: true }, this.world, { stdin: 'inherit', terminal: io.terminal });
     this.main = main;
+    if (this.only !== undefined && this.only.length > 0) {
+      this.mainGate = new MainGate({ clock: this.world.clock, log: this.world.log, boundMs: () => this.readyBoundMs(), open: () => main.start() });
+      this.world.log.info(`the main command starts once ${this.only.join(', ')} (--only) and what they are "after" are ready`);
+    }
     let reported = false;
     main.onChange((p) => {
       this.notify();
@@ -110,7 +118,26 @@ export class Supervisor {
         this.onFinished?.(exitCode(status), 'the main command ended');
       }
     });
-    main.start();
+    if (!this.mainGate) main.start();
+  }
+
+  // The config directory's first scan is applied: the processes the main command waits for are known.
+  firstScanDone(): void {
+    this.scanned = true;
+    this.checkMainGate();
+  }
+
+  // The selected processes not ready yet (ended ones excepted: they will not be), to the main command's gate.
+  private checkMainGate(): void {
+    if (!this.mainGate || this.shuttingDown) return;
+    const waiting = this.selected().filter((p) => !p.descriptor.schedule && !p.ready && !p.isFinal);
+    this.mainGate.check(this.scanned ? waiting.map((p) => p.name) : undefined);
+  }
+
+  // The longest the main command waits: the longest readiness timeout among the selected processes,
+  // and never less than the default one (60 s).
+  private readyBoundMs(): number {
+    return Math.max(PROBE_DEFAULTS.readyTimeoutMs, ...this.selected().map((p) => p.descriptor.ready?.timeoutMs ?? 0));
   }
 
   // Applies one entry of the config directory: a descriptor to run, or null when the file is gone.
@@ -184,6 +211,7 @@ export class Supervisor {
       return;
     }
     if (p.ready) this.startWhatIsReady();
+    this.checkMainGate();
   }
 
   private unhealthy(p: SupervisedProcess, detail: string): void {
@@ -473,6 +501,7 @@ export class Supervisor {
 
   private async runShutdown(code: number | undefined, received: NodeJS.Signals | undefined): Promise<number> {
     this.shutdownDeadline = this.world.clock.now() + this.stopBudgetMs;
+    this.mainGate?.cancel();
     for (const name of [...this.schedulers.keys(), ...this.watchers.keys()]) this.disarm(name);
     // Reverse dependency order: a process is stopped once nothing that starts "after" it is still up;
     // processes without such ties are stopped at once, in parallel.

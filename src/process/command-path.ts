@@ -1,6 +1,6 @@
 // Finding an executable as execvp(3) does: a name with a '/' is used as it is, else the first
 // executable file of that name in PATH. For the main command on a terminal, which is started through
-// colony's launcher (src/launch.ts) and so cannot leave the search to the spawn.
+// colony's launcher (src/main-command/launch.ts) and so cannot leave the search to the spawn.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 

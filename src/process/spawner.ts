@@ -1,8 +1,8 @@
 // Starting a child: the only place that spawns. Each child gets its own session and process
 // group (detached), stdin from /dev/null, and stdout/stderr pipes that colony reads line by line.
 // The main command may have colony's stdin, and on a terminal it is started through colony's
-// launcher (src/launch.ts), which gives it a process group of its own in colony's session and the
-// terminal's foreground.
+// launcher (src/main-command/launch.ts), which gives it a process group of its own in colony's
+// session and the terminal's foreground.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';

@@ -148,6 +148,20 @@ describe('--only and COLONY_ONLY', () => {
     });
   }
 
+  it('COLONY_ONLY=redis: the command starts once redis is ready (its tcp probe passes), not before', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A "redis" that listens only after a second: a command started at once would be refused.
+    const server = `import socket, time\ntime.sleep(1)\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', ${port}))\ns.listen()\nwhile True: s.accept()[0].close()`;
+    const c = new MainColony({
+      main: ['python3', '-c', `import socket; socket.create_connection(('127.0.0.1', ${port}), timeout=5).close(); print('connected')`],
+      files: { redis: { args: ['python3', '-c', server], ready: { tcp: `127.0.0.1:${port}` } }, worker: sleeper(103) },
+      env: { COLONY_ONLY: 'redis' },
+    });
+    started.push(c);
+    assert.deepEqual(await c.wait(), { code: 0, signal: null }, c.stderr);
+    assert.equal(c.text, 'connected\n');
+  });
+
   it('COLONY_ONLY= (empty) runs none of them: just the command', async () => {
     const c = new MainColony({ main: ['/bin/sh', '-c', 'sleep 1; echo migrated'], files, env: { COLONY_ONLY: '' } });
     started.push(c);

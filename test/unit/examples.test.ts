@@ -40,7 +40,8 @@ describe('Dockerfile', () => {
   test('the example image: colony is the entrypoint, with a stop signal and descriptors in their own layer', () => {
     const final = text.slice(text.lastIndexOf('\nFROM '));
     assert.match(final, /^FROM python:3-slim/m);
-    assert.match(final, /^ENTRYPOINT \["\/usr\/local\/bin\/colony", "run"\]$/m);
+    // Ending in "--": no CMD is supervisor mode, and `docker run IMAGE CMD -x` is a main command, never colony's options.
+    assert.match(final, /^ENTRYPOINT \["\/usr\/local\/bin\/colony", "run", "--"\]$/m);
     assert.match(final, /^STOPSIGNAL SIGTERM$/m);
     assert.match(final, /^COPY config\.example\/python\/ \/etc\/colony\/config\/$/m);
     assert.match(final, /^RUN chmod -R go-w \/etc\/colony\/config$/m);

@@ -364,3 +364,65 @@ describe('--only', () => {
     assert.deepEqual(sup.unknownOnly(), ['ghost']);
   });
 });
+
+describe('the main command beside --only', () => {
+  const REDIS = descriptorOf({ args: ['/bin/redis'], ready: { tcp: '127.0.0.1:6379', timeout: 120 } });
+  const WORKER = descriptorOf({ args: ['/bin/worker'], after: ['redis'] });
+  const start = (only: string[] | undefined) => {
+    const world = new FakeWorld();
+    const sup = new Supervisor(testPolicy(), world, only);
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
+    return { world, sup };
+  };
+  const mainStarted = (world: FakeWorld): boolean => world.spawnedArgs().some((a) => a[0] === '/bin/main');
+
+  test('without --only (or with an empty one) it starts at once', () => {
+    assert.equal(mainStarted(start(undefined).world), true);
+    assert.equal(mainStarted(start([]).world), true);
+  });
+
+  test('it waits for the scan and for what --only selects to be ready, then starts', () => {
+    const { world, sup } = start(['worker']);
+    assert.equal(mainStarted(world), false, 'not before the config directory is known');
+    sup.batch(() => {
+      sup.apply('redis', descriptorOf({ args: ['/bin/redis'] }));
+      sup.apply('worker', WORKER);
+    });
+    sup.firstScanDone();
+    // redis and worker have no ready probe: ready once running, which they are at once here.
+    assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/worker'], ['/bin/main']]);
+  });
+
+  test('a process that has ended for good is not waited for (a one-off setup before the command)', () => {
+    const { world, sup } = start(['setup']);
+    sup.apply('setup', descriptorOf({ args: ['/bin/setup'], restart: 'never', ready: { file: '/nonexistent' } }));
+    sup.firstScanDone();
+    assert.equal(mainStarted(world), false, 'setup runs, not ready yet');
+    world.last.exit({ code: 0, signal: null });
+    assert.equal(sup.get('setup')?.phase, 'exited');
+    assert.equal(mainStarted(world), true);
+  });
+
+  test('at most the longest readiness timeout (here 120 s), then it starts with a warning naming what is not ready', () => {
+    const { world, sup } = start(['redis']);
+    sup.apply('redis', REDIS);
+    sup.firstScanDone();
+    assert.equal(mainStarted(world), false);
+    world.clock.advance(119_000);
+    assert.equal(mainStarted(world), false);
+    world.clock.advance(1_000);
+    assert.equal(mainStarted(world), true);
+    assert.ok(world.log.records.some((r) => r.level === 'warn' && r.msg === 'starting the main command although redis is not ready after 120 s'));
+  });
+
+  test('a shutdown before it starts: it never starts, colony ends', async () => {
+    const { world, sup } = start(['redis']);
+    sup.apply('redis', REDIS);
+    sup.firstScanDone();
+    const done = sup.shutdown('received SIGTERM', true);
+    world.child(0).exit({ code: null, signal: 'SIGTERM' });
+    assert.equal(await done, 0);
+    world.clock.advance(600_000);
+    assert.equal(mainStarted(world), false);
+  });
+});

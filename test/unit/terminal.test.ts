@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { describe, test } from 'node:test';
-import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal, type TerminalJobControl } from '../../src/terminal.ts';
+import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal, type TerminalJobControl } from '../../src/main-command/terminal.ts';
 
 function fakeLibc(o: { fg: number | string; own: number; setResult?: 0 | string }): TerminalJobControl & { calls: string[] } {
   const calls: string[] = [];

@@ -1,10 +1,10 @@
 // colony's side of a main command on a terminal: whether it can give the command the terminal, and
 // taking it back when the command ends. The command is made the terminal's foreground by the
-// launcher (src/launch.ts), in colony's session; colony stays in its own process group, in the
+// launcher (launch.ts), in colony's session; colony stays in its own process group, in the
 // background, where it ignores SIGTTIN and SIGTTOU (src/signals.ts says why).
 import { constants } from 'node:os';
-import type { Libc } from './libc.ts';
-import { JOB_CONTROL_SIGNALS } from './signals.ts';
+import type { Libc } from '../libc.ts';
+import { JOB_CONTROL_SIGNALS } from '../signals.ts';
 
 export type TerminalJobControl = Pick<Libc, 'getpgrp' | 'tcgetpgrp' | 'tcsetpgrp' | 'setDisposition'>;
 

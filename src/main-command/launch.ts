@@ -6,8 +6,8 @@
 // spawned is the command's. Errors go to stderr as one line; the command's exit status is colony's
 // to report.
 import { constants } from 'node:os';
-import { loadLibc, type Libc } from './libc.ts';
-import { LAUNCH_COMMAND } from './self.ts';
+import { loadLibc, type Libc } from '../libc.ts';
+import { LAUNCH_COMMAND } from '../self.ts';
 
 const SIG = constants.signals;
 
