@@ -27,6 +27,9 @@ export interface Libc {
   tcsetpgrp(fd: number, pgrp: number): 0 | string;
   // signal(sig, SIG_IGN or SIG_DFL): a disposition Node cannot set (it has handlers, not "ignore").
   setDisposition(signal: number, disposition: 'ignore' | 'default'): void;
+  // execve(path, argv, envp) with fds 0-2 inherited (their FD_CLOEXEC cleared first): returns only
+  // when it failed, with the errno's code. (Node's process.execve aborts the process on a failure.)
+  execve(path: string, argv: readonly string[], env: readonly string[]): string;
 }
 
 const WNOHANG = 1;
@@ -42,11 +45,15 @@ interface KoffiLike {
 
 // The errno names these calls can fail with.
 function errnoCode(n: number): string {
-  return ({ 1: 'EPERM', 3: 'ESRCH', 9: 'EBADF', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 6: 'ENXIO', 5: 'EIO' } as Record<number, string>)[n] ?? `errno ${n}`;
+  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 5: 'EIO', 6: 'ENXIO', 7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 20: 'ENOTDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 26: 'ETXTBSY', 40: 'ELOOP' };
+  return names[n] ?? `errno ${n}`;
 }
 
 const SIG_DFL = 0;
 const SIG_IGN = 1;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
 
 // Finds koffi: inside the single executable (an asset), beside the bundle, or the koffi package (running from source).
 function loadKoffi(): KoffiLike {
@@ -112,6 +119,8 @@ export function loadLibc(): Libc {
   const tcsetpgrp = lib.func('int tcsetpgrp(int fd, int pgrp)');
   // The handler argument and result are pointers; SIG_DFL and SIG_IGN are the integers 0 and 1.
   const signal = lib.func('intptr_t signal(int signum, intptr_t handler)');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)'); // variadic: each extra argument's type is named in the call
+  const execve = lib.func('int execve(const char *path, const char **argv, const char **envp)');
   const errno = koffi.errno;
   const status = (r: number): 0 | string => (r === 0 ? 0 : errnoCode(errno()));
   return {
@@ -131,6 +140,14 @@ export function loadLibc(): Libc {
     tcsetpgrp: (fd, pgrp) => status(tcsetpgrp(fd, pgrp)),
     setDisposition: (sig, d) => {
       signal(sig, d === 'ignore' ? SIG_IGN : SIG_DFL);
+    },
+    execve: (path, argv, env) => {
+      for (const fd of [0, 1, 2]) {
+        const flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && flags & FD_CLOEXEC) fcntl(fd, F_SETFD, 'int', flags & ~FD_CLOEXEC);
+      }
+      execve(path, [...argv, null], [...env, null]);
+      return errnoCode(errno());
     },
   };
 }

@@ -53,7 +53,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     log.error("cannot load libc through koffi: orphans will not be reaped (and output goes through Node's socketpairs, slower than pipes)", { error: describeError(err) });
   }
   // The main command gets the terminal when colony has one and is its foreground (docker run -it).
-  const refusal = o.main ? terminalRefusal(libc, isatty(0), typeof process.execve === 'function') : 'no main command';
+  const refusal = o.main ? terminalRefusal(libc, isatty(0)) : 'no main command';
   const terminal = refusal === undefined;
   if (terminal) ignoreJobControlSignals(libc!);
   else if (o.main && isatty(0)) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);

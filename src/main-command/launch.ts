@@ -5,44 +5,53 @@
 // dispositions that Node changed, and replaces itself with the command (execve): the pid colony
 // spawned is the command's. Errors go to stderr as one line; the command's exit status is colony's
 // to report.
+import { existsSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadLibc, type Libc } from '../libc.ts';
 import { LAUNCH_COMMAND } from '../self.ts';
 
 const SIG = constants.signals;
 
-// Runs the launcher with the arguments after LAUNCH_COMMAND; returns an exit code only when the
-// command could not be executed (126, 127 when it is gone).
+// One line on stderr, written directly: a stream would make a pipe on fd 2 non-blocking, and the
+// command inherits it.
+function say(line: string): void {
+  try {
+    writeSync(2, `colony: ${line}\n`);
+  } catch {
+    // no stderr
+  }
+}
+
+// Runs the launcher with the arguments after LAUNCH_COMMAND; returns only when the command could not
+// be executed, with 127 (not found) or 126 (found, not executable), the shell's codes.
 export function launch(argv: string[]): number {
   const [file, ...args] = argv;
   if (file === undefined || args.length === 0) {
-    process.stderr.write(`colony: ${LAUNCH_COMMAND} is colony's own: it needs FILE ARGV0 [ARGS...]\n`);
+    say(`${LAUNCH_COMMAND} is colony's own: it needs FILE ARGV0 [ARGS...]`);
     return 126;
   }
-  let libc: Libc | undefined;
+  let libc: Libc;
   try {
     libc = loadLibc();
   } catch (err) {
-    process.stderr.write(`colony: the main command runs without the terminal (cannot load libc: ${(err as Error).message})\n`);
+    say(`cannot start ${JSON.stringify(args[0])}: cannot load libc (${(err as Error).message})`);
+    return 126;
   }
-  if (libc) takeTerminal(libc);
-  try {
-    process.execve!(file, args, process.env as Record<string, string>);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    process.stderr.write(`colony: cannot start ${JSON.stringify(args[0])}: ${(err as Error).message}\n`);
-    return code === 'ENOENT' ? 127 : 126;
-  }
-  return 126; // execve does not return
+  takeTerminal(libc);
+  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
+  let failed = libc.execve(file, args, env);
+  // execvp's rule: a file the kernel cannot execute (no #! line, not a binary) is a shell script.
+  if (failed === 'ENOEXEC') failed = libc.execve('/bin/sh', ['/bin/sh', file, ...args.slice(1)], env);
+  const why = failed === 'ENOENT' && existsSync(file) ? 'the interpreter its #! line names does not exist' : failed;
+  say(`cannot start ${JSON.stringify(args[0])}: execve ${file}: ${why}`);
+  return failed === 'ENOENT' ? 127 : 126;
 }
 
 // A process group of its own, made the terminal's foreground group (on fd 0); then the signal
 // dispositions the command must start with: Node ignores SIGPIPE and SIGXFSZ, and execve keeps what is
 // ignored (a shell could not even trap them then).
 function takeTerminal(libc: Libc): void {
-  const failed = (what: string, code: string): void => {
-    process.stderr.write(`colony: the main command runs without the terminal's job control (${what}: ${code})\n`);
-  };
+  const failed = (what: string, code: string): void => say(`the main command runs without the terminal's job control (${what}: ${code})`);
   const grouped = libc.setpgid(0, 0);
   if (grouped !== 0) failed('setpgid', grouped);
   else {

@@ -10,10 +10,9 @@ export type TerminalJobControl = Pick<Libc, 'getpgrp' | 'tcgetpgrp' | 'tcsetpgrp
 
 // Why the main command cannot have the terminal on fd 0, or undefined when it can: fd 0 is colony's
 // controlling terminal and colony's process group is its foreground (not a background job).
-export function terminalRefusal(libc: TerminalJobControl | undefined, isatty0: boolean, canExec: boolean): string | undefined {
+export function terminalRefusal(libc: TerminalJobControl | undefined, isatty0: boolean): string | undefined {
   if (!isatty0) return 'stdin is not a terminal';
   if (!libc) return 'no libc (koffi) to hand the terminal over with';
-  if (!canExec) return 'this Node has no process.execve';
   const fg = libc.tcgetpgrp(0);
   if (typeof fg === 'string') return `stdin is a terminal but not colony's controlling terminal (tcgetpgrp: ${fg})`;
   if (fg !== libc.getpgrp()) return `colony runs in the terminal's background (foreground process group ${fg})`;

@@ -2,7 +2,10 @@
 // foreground process group, so a REPL, a shell's job control, Ctrl-C and window sizes work as
 // without colony; colony stays in the background and takes the terminal back when it ends.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { scratch } from '../helpers/colony.ts';
 import { groups, TerminalColony } from '../helpers/terminal.ts';
 import { stateOf } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -103,5 +106,22 @@ describe('the main command on a terminal', () => {
     const t = open({ args: ['--', 'no-such-command-here'] });
     assert.deepEqual(await t.wait(), { code: 127, signal: null });
     assert.match(t.screen, /cannot start "no-such-command-here": not found in PATH/);
+  });
+
+  it('as without a terminal: a script without #! runs with /bin/sh; one whose interpreter is missing is 127, said in one line', async () => {
+    const d = scratch();
+    const plain = join(d.dir, 'plain');
+    writeFileSync(plain, 'echo "plain script, $# arguments"\ngrep SigIgn /proc/$$/status\nexit 3\n', { mode: 0o755 });
+    const t = open({ args: ['--', plain, 'a', 'b'] });
+    assert.deepEqual(await t.wait(), { code: 3, signal: null });
+    assert.match(t.screen, /plain script, 2 arguments/);
+    // Nothing ignored: SIGPIPE and SIGXFSZ (ignored by Node) and SIGTTOU (by the launcher) are restored.
+    assert.match(t.screen, /SigIgn:\s+0000000000000000\r\n/);
+    const broken = join(d.dir, 'broken');
+    writeFileSync(broken, '#!/nonexistent/python3\n', { mode: 0o755 });
+    const u = open({ args: ['--', broken] });
+    assert.deepEqual(await u.wait(), { code: 127, signal: null });
+    assert.match(u.screen, /cannot start ".*broken": execve .*broken: the interpreter its #! line names does not exist\r\n/);
+    assert.doesNotMatch(u.screen, /Native stack trace|Aborted/);
   });
 });
