@@ -155,7 +155,9 @@ export class ConfigDir {
     for (const n of this.reported.keys()) names.add(n);
     this.batch(() => {
       // A name with a look pending is being written right now: that look has it.
-      for (const n of [...names].sort()) if (!this.rechecks.has(n)) this.reload(n);
+      // A file being written in place right now (read empty or half-written, the event not seen
+      // yet) is looked at again, as after an event, rather than reported.
+      for (const n of [...names].sort()) if (!this.rechecks.has(n) && this.reload(n, true) === 'unsettled') this.recheckLater(n);
     });
   }
 
