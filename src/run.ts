@@ -57,7 +57,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const terminal = refusal === undefined;
   if (terminal) ignoreJobControlSignals(libc!);
   else if (o.main && isatty(0)) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);
-  const world = { clock, spawn: childSpawner(libc?.pipe, selfCommand()), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)) };
+  const world = { clock, spawn: childSpawner(libc?.pipe, selfCommand()), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2 };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -112,13 +112,13 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     const main = o.main !== undefined;
     for (const sig of handledSignals({ main, terminal })) {
       process.on(sig, () => {
-        switch (signalAction(sig, { main, shuttingDown: supervisor.shuttingDown })) {
+        switch (signalAction(sig, { main, mainRunning: supervisor.mainRunning, shuttingDown: supervisor.shuttingDown })) {
           case 'shutdown':
             return finish(`received ${sig}`, true, undefined, sig);
           case 'broadcast':
             return supervisor.forward(sig);
           case 'main':
-            if (!supervisor.forwardToMain(sig)) log.warn(`${sig} received; the main command has ended${supervisor.shuttingDown ? ' and the shutdown is under way' : ''}`);
+            if (!supervisor.forwardToMain(sig)) log.warn(`${sig} received while the main command is not running: not passed on`);
             return;
           case 'again':
             return log.warn(`${sig} received again; shutdown already under way`);

@@ -27,10 +27,11 @@ export type SignalAction = 'shutdown' | 'main' | 'broadcast' | 'again';
 // decides (a REPL goes on, a server quits, and then colony stops the rest); SIGTERM and SIGQUIT (a
 // stop of the container) start the shutdown, in which the command gets that very signal; once the
 // shutdown is under way, each shutdown signal goes to the command again (Ctrl-C twice forces a quit).
-// Without one, each shutdown signal starts the shutdown.
-export function signalAction(signal: NodeJS.Signals, o: { main: boolean; shuttingDown: boolean }): SignalAction {
+// Without one — or while it is not running: not started yet (waiting for --only's processes), or
+// ended — a shutdown signal is colony's: it starts the shutdown.
+export function signalAction(signal: NodeJS.Signals, o: { main: boolean; mainRunning: boolean; shuttingDown: boolean }): SignalAction {
   if ((SHUTDOWN_SIGNALS as readonly string[]).includes(signal)) {
-    if (!o.main) return o.shuttingDown ? 'again' : 'shutdown';
+    if (!o.main || !o.mainRunning) return o.shuttingDown ? 'again' : 'shutdown';
     return signal === 'SIGINT' || o.shuttingDown ? 'main' : 'shutdown';
   }
   if ((FORWARDED_SIGNALS as readonly string[]).includes(signal)) return 'broadcast';

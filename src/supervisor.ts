@@ -56,6 +56,8 @@ export class Supervisor {
   private readonly only: readonly string[] | undefined;
   private selection: Set<string> | undefined;
   private readonly leftOutReported = new Set<string>();
+  // Processes stopped because --only stopped selecting them (started again if it selects them again).
+  private readonly deselected = new Set<string>();
   // With --only, the main command waits for what it selects to be ready (see main-command/gate.ts).
   private mainGate: MainGate | undefined;
   private scanned = false;
@@ -76,6 +78,11 @@ export class Supervisor {
   // Names given to --only that no descriptor defines.
   unknownOnly(): string[] {
     return (this.only ?? []).filter((n) => !this.procs.has(n));
+  }
+
+  // The main command has been started and has not ended.
+  get mainRunning(): boolean {
+    return this.main !== undefined && this.main.phase !== 'idle' && !this.main.isFinal;
   }
 
   get shuttingDown(): boolean {
@@ -134,10 +141,21 @@ export class Supervisor {
     this.mainGate.check(this.scanned ? waiting.map((p) => p.name) : undefined);
   }
 
-  // The longest the main command waits: the longest readiness timeout among the selected processes,
-  // and never less than the default one (60 s).
+  // The longest the main command waits: the longest chain of readiness timeouts along "after" among
+  // the selected processes (each waits for the ones before it), and never less than the default one (60 s).
   private readyBoundMs(): number {
-    return Math.max(PROBE_DEFAULTS.readyTimeoutMs, ...this.selected().map((p) => p.descriptor.ready?.timeoutMs ?? 0));
+    const chain = new Map<string, number>();
+    const along = (p: SupervisedProcess, seen: Set<string>): number => {
+      const known = chain.get(p.name);
+      if (known !== undefined) return known;
+      seen.add(p.name);
+      const before = p.descriptor.after.map((d) => this.procs.get(d)).filter((q): q is SupervisedProcess => q !== undefined && !seen.has(q.name));
+      const ms = (p.descriptor.ready?.timeoutMs ?? 0) + Math.max(0, ...before.map((q) => along(q, seen)));
+      seen.delete(p.name);
+      chain.set(p.name, ms);
+      return ms;
+    };
+    return Math.max(PROBE_DEFAULTS.readyTimeoutMs, ...this.selected().map((p) => along(p, new Set())));
   }
 
   // Applies one entry of the config directory: a descriptor to run, or null when the file is gone.
@@ -289,16 +307,28 @@ export class Supervisor {
   }
 
   // Once --only's selection is known (after a whole scan): each process it leaves out is said once,
-  // and the schedules and watched files of those it has come to select (a new "after") are armed.
+  // and follows it as it changes (an "after" list edited): one it no longer selects is stopped and
+  // disarmed, one it has come to select is armed, and started again if it was stopped that way.
   private followSelection(): void {
     for (const p of this.procs.values()) {
       if (!this.isSelected(p.name)) {
-        if (!this.leftOutReported.has(p.name)) this.world.log.info('left out by --only: not started', { proc: p.name });
+        const up = p.phase !== 'idle' && !p.isFinal;
+        if (!this.leftOutReported.has(p.name)) this.world.log.info(up ? 'no longer selected by --only: stopping' : 'left out by --only: not started', { proc: p.name });
         this.leftOutReported.add(p.name);
+        if (this.schedulers.has(p.name) || this.watchers.has(p.name)) this.disarm(p.name);
+        if (up) {
+          p.stop();
+          if (!p.descriptor.schedule) this.deselected.add(p.name);
+        }
         continue;
       }
       this.leftOutReported.delete(p.name);
       if (!this.schedulers.has(p.name) && !this.watchers.has(p.name)) this.arm(p);
+      if (this.deselected.has(p.name) && p.isFinal && p.descriptor.after.every((d) => this.procs.get(d)?.ready)) {
+        this.deselected.delete(p.name);
+        this.world.log.info('selected by --only again: starting', { proc: p.name });
+        p.start();
+      }
     }
   }
 

@@ -17,8 +17,9 @@ export interface SpawnRequest {
   uid?: number | undefined;
   gid?: number | undefined;
   cwd?: string | undefined;
-  // 'inherit': the child writes straight to colony's stdout/stderr (output: inherit).
-  output?: 'pipe' | 'inherit';
+  // 'inherit': the child writes straight to colony's stdout/stderr (output: inherit); 'stderr': both
+  // of its streams to colony's stderr (output: inherit while the main command has colony's stdout).
+  output?: 'pipe' | 'inherit' | 'stderr';
   // 'inherit': the child reads colony's stdin (the main command); default /dev/null.
   stdin?: 'ignore' | 'inherit';
   // Through the launcher, with the terminal on fd 0 (the main command on a terminal).
@@ -109,6 +110,7 @@ export function childSpawner(pipe?: () => [number, number], launcher?: string[])
       ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
     };
     if (req.output === 'inherit') return wrap(spawn(file, args, { ...opts, stdio: [stdin, 'inherit', 'inherit'] }));
+    if (req.output === 'stderr') return wrap(spawn(file, args, { ...opts, stdio: [stdin, 2, 2] }));
     if (!pipe) return wrap(spawn(file, args, { ...opts, stdio: [stdin, 'pipe', 'pipe'] }));
     const out = pipe();
     let err: [number, number];

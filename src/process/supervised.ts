@@ -33,6 +33,8 @@ export interface ProcessWorld {
   ids?: { uid: number; gid: number };
   // colony's stdout, to pause the children's pipes while it is backed up (absent in unit tests).
   sink?: Pick<Sink, 'throttle' | 'release'>;
+  // colony's stdout is the main command's alone: a process with output inherit writes to colony's stderr.
+  stdoutTaken?: boolean;
 }
 
 // How often a draining process group is checked for emptiness (also checked after every reap).
@@ -406,7 +408,7 @@ export class SupervisedProcess {
     let child;
     const oldMask = d.umask !== undefined ? process.umask(d.umask) : undefined;
     try {
-      child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: d.output.kind === 'inherit' ? 'inherit' : 'pipe', ...this.io });
+      child = this.world.spawn({ args: d.args, env, uid, gid, cwd: d.cwd, output: this.outputKind(), ...this.io });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EINVAL';
       this.reportSpawnFailure(code, describeError(err));
@@ -432,6 +434,13 @@ export class SupervisedProcess {
       this.pgid = pid;
       this.dispatch({ type: 'spawned', pid });
     }
+  }
+
+  // Where the child's output goes: colony's pipes, or colony's own fds (output: inherit) — for all but
+  // the main command (the one process with colony's stdin), stderr alone when the main command has stdout.
+  private outputKind(): SpawnRequest['output'] {
+    if (this.descriptor.output.kind !== 'inherit') return 'pipe';
+    return this.world.stdoutTaken && this.io.stdin !== 'inherit' ? 'stderr' : 'inherit';
   }
 
   // A start that failed before any child existed, reported on a later turn like an asynchronous

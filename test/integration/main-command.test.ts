@@ -33,15 +33,24 @@ describe('the main command without a terminal', () => {
     assert.equal(c.stderr, '', "no colony record: the command's exit is passed on, not reported");
   });
 
-  it("colony's stdout is byte for byte what the command wrote (100 MB of binary, no final newline), while another process prints lines", async () => {
+  it("colony's stdout is byte for byte what the command wrote (100 MB of binary, no final newline), while other processes print lines, one with output: inherit", async () => {
     const d = scratch();
     const file = join(d.dir, 'data.bin');
     const all = Buffer.alloc(256);
     for (let i = 0; i < 256; i++) all[i] = i;
     const data = Buffer.concat([all, randomBytes(100 * 1024 * 1024 - 256 - 1), Buffer.from([0x41])]); // ends in "A", not "\n"
     writeFileSync(file, data);
-    const c = start({ main: ['/bin/cat', file], files: { chatty: { args: ['/bin/sh', '-c', 'while :; do echo chatty-line; sleep 0.01; done'] } } });
+    const c = start({
+      main: ['/bin/cat', file],
+      files: {
+        chatty: { args: ['/bin/sh', '-c', 'while :; do echo chatty-line; sleep 0.01; done'] },
+        // output: inherit writes to colony's own fds: here its stderr, never the command's stdout
+        direct: { args: ['/bin/sh', '-c', 'while :; do echo direct-line; echo direct-err >&2; sleep 0.01; done'], output: 'inherit' },
+      },
+    });
     assert.deepEqual(await c.wait(60_000), { code: 0, signal: null });
+    assert.match(c.stderr, /^direct-line$/m);
+    assert.match(c.stderr, /^direct-err$/m);
     assert.equal(c.bytes, data.length);
     assert.equal(createHash('sha256').update(c.stdout).digest('hex'), createHash('sha256').update(data).digest('hex'));
     assert.ok(c.records().some((r) => r.proc === 'chatty' && r.msg === 'chatty-line'), "the other process's lines are in colony's log, on stderr");
@@ -160,6 +169,19 @@ describe('--only and COLONY_ONLY', () => {
     started.push(c);
     assert.deepEqual(await c.wait(), { code: 0, signal: null }, c.stderr);
     assert.equal(c.text, 'connected\n');
+  });
+
+  it('Ctrl-C while the command still waits for them: colony stops, the command never runs', async () => {
+    const c = new MainColony({
+      main: ['/bin/echo', 'should not run'],
+      files: { redis: { ...sleeper(104), ready: { tcp: '127.0.0.1:1', timeout: 300 } } }, // never ready
+      env: { COLONY_ONLY: 'redis' },
+    });
+    started.push(c);
+    await waitFor('redis running', () => c.childArgvs().some((a) => a[0] === 'sleep' && a[1] === '104'), 15_000);
+    c.signal('SIGINT');
+    assert.deepEqual(await c.wait(), { code: 0, signal: null });
+    assert.equal(c.text, '');
   });
 
   it('COLONY_ONLY= (empty) runs none of them: just the command', async () => {

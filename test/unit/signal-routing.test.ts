@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { FORWARDED_SIGNALS, handledSignals, JOB_CONTROL_SIGNALS, MAIN_ONLY_SIGNALS, SHUTDOWN_SIGNALS, signalAction, type SignalAction } from '../../src/signals.ts';
 
 describe('signalAction', () => {
-  // [signal, main command?, shutting down?, action]
+  // [signal, main command?, shutting down?, action] (a main command that runs)
   const table: Array<[NodeJS.Signals, boolean, boolean, SignalAction]> = [
     // Without a main command: each shutdown signal stops everything; again during the shutdown, nothing more.
     ['SIGTERM', false, false, 'shutdown'],
@@ -25,18 +25,25 @@ describe('signalAction', () => {
   ];
   for (const [sig, main, down, want] of table) {
     test(`${sig} ${main ? 'with' : 'without'} a main command${down ? ', during the shutdown' : ''} → ${want}`, () => {
-      assert.equal(signalAction(sig, { main, shuttingDown: down }), want);
+      assert.equal(signalAction(sig, { main, mainRunning: main, shuttingDown: down }), want);
     });
   }
 
+  test('a main command that is not running (waiting for --only, or ended): a shutdown signal is colony\'s', () => {
+    for (const sig of SHUTDOWN_SIGNALS) {
+      assert.equal(signalAction(sig, { main: true, mainRunning: false, shuttingDown: false }), 'shutdown', sig);
+      assert.equal(signalAction(sig, { main: true, mainRunning: false, shuttingDown: true }), 'again', sig);
+    }
+  });
+
   test('the forwarded set goes to every process, main command or not, shutdown or not', () => {
-    for (const sig of FORWARDED_SIGNALS) for (const main of [false, true]) for (const down of [false, true]) assert.equal(signalAction(sig, { main, shuttingDown: down }), 'broadcast', sig);
+    for (const sig of FORWARDED_SIGNALS) for (const main of [false, true]) for (const down of [false, true]) assert.equal(signalAction(sig, { main, mainRunning: main, shuttingDown: down }), 'broadcast', sig);
   });
 
   test('the other catchable signals go to the main command alone', () => {
     for (const sig of MAIN_ONLY_SIGNALS) {
-      assert.equal(signalAction(sig, { main: true, shuttingDown: false }), 'main', sig);
-      assert.equal(signalAction(sig, { main: true, shuttingDown: true }), 'main', sig);
+      assert.equal(signalAction(sig, { main: true, mainRunning: true, shuttingDown: false }), 'main', sig);
+      assert.equal(signalAction(sig, { main: true, mainRunning: true, shuttingDown: true }), 'main', sig);
     }
   });
 });

@@ -268,6 +268,14 @@ describe('the main command as an init runs it', () => {
     assert.equal(r.terminal, false);
   });
 
+  test('while the main command has colony\'s stdout, output: inherit of another process goes to colony\'s stderr', () => {
+    const { world, sup } = setup();
+    world.stdoutTaken = true;
+    sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
+    sup.apply('direct', descriptorOf({ args: ['/bin/direct'], output: 'inherit' }));
+    assert.deepEqual(world.children.map((c) => c.request.output), ['inherit', 'stderr']);
+  });
+
   test('the other processes keep /dev/null as stdin', () => {
     const { world, sup } = setup();
     sup.apply('web', WEB);
@@ -415,6 +423,19 @@ describe('the main command beside --only', () => {
     assert.ok(world.log.records.some((r) => r.level === 'warn' && r.msg === 'starting the main command although redis is not ready after 120 s'));
   });
 
+  test('the bound adds up the readiness timeouts along an "after" chain (db 50 s, then web 40 s: 90 s)', () => {
+    const { world, sup } = start(['web']);
+    sup.batch(() => {
+      sup.apply('db', descriptorOf({ args: ['/bin/db'], ready: { tcp: '127.0.0.1:1', timeout: 50 } }));
+      sup.apply('web', descriptorOf({ args: ['/bin/web'], after: ['db'], ready: { tcp: '127.0.0.1:1', timeout: 40 } }));
+    });
+    sup.firstScanDone();
+    world.clock.advance(89_000);
+    assert.equal(mainStarted(world), false);
+    world.clock.advance(1_000);
+    assert.equal(mainStarted(world), true);
+  });
+
   test('a shutdown before it starts: it never starts, colony ends', async () => {
     const { world, sup } = start(['redis']);
     sup.apply('redis', REDIS);
@@ -424,5 +445,28 @@ describe('the main command beside --only', () => {
     assert.equal(await done, 0);
     world.clock.advance(600_000);
     assert.equal(mainStarted(world), false);
+  });
+});
+
+describe('--only follows "after" lists as they change', () => {
+  test('a process no longer selected is stopped; selected again, it starts again', () => {
+    const world = new FakeWorld();
+    const sup = new Supervisor(testPolicy(), world, ['web']);
+    sup.batch(() => {
+      sup.apply('db', descriptorOf({ args: ['/bin/db'] }));
+      sup.apply('web', descriptorOf({ args: ['/bin/web'], after: ['db'] }));
+    });
+    assert.deepEqual(world.spawnedArgs(), [['/bin/db'], ['/bin/web']]);
+    const db = world.child(0);
+    sup.apply('web', descriptorOf({ args: ['/bin/web'] })); // web no longer waits for db
+    assert.ok(world.signals().includes(`SIGTERM ${db.pid}`), 'db is stopped');
+    assert.ok(world.log.records.some((r) => r.proc === 'db' && r.msg === 'no longer selected by --only: stopping'));
+    db.exit({ code: null, signal: 'SIGTERM' });
+    assert.equal(sup.get('db')?.phase, 'stopped');
+    world.clock.advance(120_000);
+    assert.equal(world.spawnedArgs().filter((a) => a[0] === '/bin/db').length, 1, 'not restarted');
+    sup.apply('web', descriptorOf({ args: ['/bin/web'], after: ['db'] }));
+    assert.equal(world.spawnedArgs().filter((a) => a[0] === '/bin/db').length, 2, 'selected again: started again');
+    assert.equal(sup.get('db')?.phase, 'running');
   });
 });

@@ -73,6 +73,7 @@ export class FakeWorld implements SupervisorWorld {
   readonly log = memoryLog();
   env: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin', HOME: '/root' };
   readonly own = new Set<number>();
+  stdoutTaken = false;
   // colony's own ids in the fake world: root, so that uid/gid switching is allowed whoever runs the tests.
   ids = { uid: 0, gid: 0 };
   // Every spawn attempt (failed ones included), in order.
