@@ -312,7 +312,11 @@ export class SupervisedProcess {
         return;
       case 'signal': {
         const target = effect.target === 'group' ? this.pgid : this.state.pid;
-        if (target !== undefined) this.sendSignal(effect.signal, effect.target === 'group' ? -target : target);
+        if (target === undefined) return;
+        if (effect.target === 'main') this.sendSignal(effect.signal, target);
+        // No such group while the main pid runs: the main command's launcher before its setpgid
+        // (see spawner.ts). The signal goes to the main pid then, or SIGKILL would never reach it.
+        else if (!this.sendSignal(effect.signal, -target) && this.state.pid !== undefined) this.sendSignal(effect.signal, this.state.pid);
         return;
       }
       case 'set-timer': {
@@ -357,12 +361,15 @@ export class SupervisedProcess {
     this.timers.delete(name);
   }
 
-  private sendSignal(signal: NodeJS.Signals, target: number): void {
+  // kill(2); false when there was no such process or group (ESRCH).
+  private sendSignal(signal: NodeJS.Signals, target: number): boolean {
     try {
       this.world.kill(target, signal);
+      return true;
     } catch (err) {
       // ESRCH: it is already gone (its exit is on its way to us); anything else is worth a line.
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') this.log.warn(`could not send ${signal}`, { target, error: describeError(err) });
+      return (err as NodeJS.ErrnoException).code !== 'ESRCH';
     }
   }
 

@@ -59,6 +59,15 @@ describe('stopping and the kill time', () => {
     assert.equal(proc.phase, 'stopped');
   });
 
+  test('a main pid without a process group (a launcher before its setpgid) gets the SIGKILL itself', () => {
+    const { world, proc } = setup();
+    proc.start();
+    world.groups.delete(FIRST_PID);
+    proc.stop();
+    world.clock.advance(KILL_MS);
+    assert.deepEqual(world.signals(), [`SIGTERM ${FIRST_PID}`, `SIGKILL -${FIRST_PID}`, `SIGKILL ${FIRST_PID}`]);
+  });
+
   test('a process that exits within the kill time gets no SIGKILL and no timer is left', () => {
     const { world, proc } = setup();
     proc.start();
