@@ -82,13 +82,17 @@ export class ConfigDir {
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private watcher: DirWatch | undefined;
   private missingReported = false;
+  private readonly absentIsNormal: boolean;
   private readonly policy: FilePolicy;
 
   // `batch` wraps a full rescan, so that the supervisor sees the whole directory before it starts anything.
   private readonly batch: (fn: () => void) => void;
 
   // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
-  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn(), policy: FilePolicy = filePolicyFrom(process.env, undefined)) {
+  // `absentIsNormal`: a directory that does not exist is said at info, not as a warning (a main
+  // command's image that has no processes of its own).
+  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn(), policy: FilePolicy = filePolicyFrom(process.env, undefined), absentIsNormal = false) {
+    this.absentIsNormal = absentIsNormal;
     this.dir = dir;
     this.policy = policy;
     this.apply = apply;
@@ -144,7 +148,7 @@ export class ConfigDir {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (!this.missingReported) {
-        if (code === 'ENOENT') this.log.warn('config directory does not exist (yet): no processes until it appears', { dir: this.dir });
+        if (code === 'ENOENT') this.log[this.absentIsNormal ? 'info' : 'warn']('config directory does not exist (yet): no processes until it appears', { dir: this.dir });
         else this.log.error('cannot read the config directory', { dir: this.dir, error: describeError(err) });
         this.missingReported = true;
       }

@@ -50,6 +50,8 @@ export interface RunOptions {
   logFd: 1 | 2;
   // --only: the processes of the config directory that run (with what they are "after"); undefined: all.
   only: string[] | undefined;
+  // Which directories are colony's defaults (neither a flag nor a variable names them).
+  defaulted: { config: boolean; messages: boolean; state: boolean };
 }
 
 // A directory from the flag, else the environment variable, else the default.
@@ -120,6 +122,7 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     mainOutput: output,
     logFd,
     only: only(flags.only ?? env[ENV.only]),
+    defaulted: { config: flags.config === undefined && !env[ENV.config], messages: flags.messages === undefined && !env[ENV.messages], state: flags.state === undefined && !env[ENV.state] },
     stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };
 }

@@ -1,7 +1,7 @@
 // `colony run`: the supervisor's world (spawn, kill, clock, log, libc, process signals) and its life
 // until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
 // ctl commands start without it.
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import { Acks } from './acks.ts';
@@ -80,11 +80,21 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
   }
 
-  for (const dir of [o.state, o.messages]) {
+  // A main command (a one-off `docker run IMAGE CMD`, maybe as another user) with colony's default
+  // directories that cannot be made: the command is what matters. colony says so once, at info, and
+  // goes without the state file and the messages directory (ctl cannot reach it).
+  const oneOff = (key: 'state' | 'messages' | 'config'): boolean => o.main !== undefined && o.defaulted[key];
+  const usable = { state: true, messages: true };
+  for (const key of ['state', 'messages'] as const) {
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(o[key], { recursive: true });
+      if (oneOff(key)) accessSync(o[key], constants.W_OK); // there but not colony's to write (another user's)
     } catch (err) {
-      log.error('cannot create directory', { dir, error: describeError(err) });
+      if (!oneOff(key)) log.error('cannot create directory', { dir: o[key], error: describeError(err) });
+      else {
+        usable[key] = false;
+        log.info(`no ${key} directory (${describeError(err)}): colony ctl cannot reach this colony`, { dir: o[key] });
+      }
     }
   }
 
@@ -131,16 +141,18 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main, ...(o.main ? { main_output: o.mainOutput, terminal } : {}), ...(o.only ? { only: o.only } : {}) });
   const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
   if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
-  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy);
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy, oneOff('config'));
   const started = new Date().toISOString();
   const selfStart = procStart('self') ?? '';
-  const status = new StatusFile(o.state, log, () => ({
-    colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
-    processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name), p.name !== MAIN_NAME && !supervisor.isSelected(p.name))),
-  }));
-  supervisor.onAnyChange(() => status.touch());
+  const status = !usable.state
+    ? undefined
+    : new StatusFile(o.state, log, () => ({
+        colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
+        processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name), p.name !== MAIN_NAME && !supervisor.isSelected(p.name))),
+      }));
+  if (status) supervisor.onAnyChange(() => status.touch());
   const acks = new Acks(o.state, log);
-  const messages = new MessagesDir(
+  const messages = !usable.messages ? undefined : new MessagesDir(
     o.messages,
     (m, file) => {
       const restarting = supervisor.restartTargets(m).map((p) => ({ name: p.name, starts: p.snapshot.starts }));
@@ -166,16 +178,16 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
       });
     }
   }
-  const watching = Promise.all([config.start(), messages.start()]);
+  const watching = Promise.all([config.start(), messages?.start()]);
   supervisor.firstScanDone(); // config.start() applies its first scan before it returns
   await watching;
   const unknown = supervisor.unknownOnly();
   if (unknown.length > 0) log.warn(`--only names no process of the config directory: ${unknown.join(', ')} (started if one is added)`, { config: o.config });
-  status.write();
+  status?.write();
   if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
 
   const code = await done;
-  status.write();
-  await Promise.allSettled([config.close(), messages.close()]);
+  status?.write();
+  await Promise.allSettled([config.close(), messages?.close()]);
   return code;
 }

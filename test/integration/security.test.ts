@@ -225,6 +225,18 @@ describe('colony run as a non-root user', { skip: isRoot ? false : 'needs root (
     rmSync(top, { recursive: true, force: true });
   });
 
+  it('a one-off command as nobody with the default directories (no /run/colony to write): the command runs, colony says nothing', async () => {
+    const argv = pid1Argv({ wrap: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], node: bin.node, bundle: bin.bundle, args: ['run', '--', '/bin/sh', '-c', 'echo "hi from $(id -u)"'] });
+    const l = new Launch(argv, { env: { ...process.env, HOME: '/' }, cwd: dirname(bin.node) });
+    let out = '';
+    let err = '';
+    l.child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    l.child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    assert.deepEqual(await l.wait(20_000), { code: 0, signal: null });
+    assert.equal(out, `hi from ${NOBODY}\n`);
+    assert.equal(err, '', 'no error about /run/colony or /etc/colony/config');
+  });
+
   it("runs its own user's processes and messages; a descriptor asking for uid 0 is refused naming \"uid\", the others keep running", async () => {
     place(dirs.config, 'mine', sh('id -u; exec sleep 10004'), { uid: NOBODY });
     place(dirs.config, 'itself', sh('id -u; exec sleep 10006', { uid: NOBODY, gid: NOBODY }), { uid: NOBODY });
