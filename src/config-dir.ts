@@ -82,6 +82,7 @@ export class ConfigDir {
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private watcher: DirWatch | undefined;
   private missingReported = false;
+  private scanned = false;
   private readonly absentIsNormal: boolean;
   private readonly policy: FilePolicy;
 
@@ -159,9 +160,13 @@ export class ConfigDir {
     for (const n of this.reported.keys()) names.add(n);
     this.batch(() => {
       // A name with a look pending is being written right now: that look has it.
-      // A file being written in place right now (read empty or half-written, the event not seen
-      // yet) is looked at again, as after an event, rather than reported.
-      for (const n of [...names].sort()) if (!this.rechecks.has(n) && this.reload(n, true) === 'unsettled') this.recheckLater(n);
+      // After the first scan, a file being written in place right now (read empty or half-written, its
+      // event not seen yet) is looked at again, as after an event, rather than reported. The first
+      // scan reports at once: what colony starts with is there already (and a one-off command may
+      // end before a second look).
+      const settle = this.scanned;
+      for (const n of [...names].sort()) if (!this.rechecks.has(n) && this.reload(n, settle) === 'unsettled') this.recheckLater(n);
+      this.scanned = true;
     });
   }
 

@@ -16,7 +16,7 @@ import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
 import { createReaper, listChildren } from './reaper.ts';
 import { filePolicyFrom } from './security.ts';
-import { selfCommand } from './self.ts';
+import { launcherCommand } from './self.ts';
 import { handledSignals, signalAction } from './signals.ts';
 import { procStart, processStatus, StatusFile } from './status.ts';
 import { MAIN_NAME, Supervisor } from './supervisor.ts';
@@ -55,9 +55,12 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // The main command gets the terminal when colony has one and is its foreground (docker run -it).
   const refusal = o.main ? terminalRefusal(libc, isatty(0)) : 'no main command';
   const terminal = refusal === undefined;
-  if (terminal) ignoreJobControlSignals(libc!);
-  else if (o.main && isatty(0)) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);
-  const world = { clock, spawn: childSpawner(libc?.pipe, selfCommand()), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2 };
+  if (o.main && isatty(0) && !terminal) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);
+  // colony writing its log to a terminal from the background (the command has it, or colony was put
+  // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/signals.ts says why).
+  const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
+  if (jobControlIgnored) ignoreJobControlSignals(libc!);
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2 };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -120,7 +123,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
       void supervisor.shutdown(reason, requested, code, received).then(resolve);
     };
     const main = o.main !== undefined;
-    for (const sig of handledSignals({ main, terminal })) {
+    for (const sig of handledSignals({ main, jobControlIgnored })) {
       process.on(sig, () => {
         switch (signalAction(sig, { main, mainRunning: supervisor.mainRunning, shuttingDown: supervisor.shuttingDown })) {
           case 'shutdown':

@@ -19,6 +19,12 @@ export function singleExecutable(): Sea | undefined {
   }
 }
 
+// The argv prefix that starts colony's launcher for a main command on the terminal; `group` is colony's
+// process group (the launcher falls back into it).
+export function launcherCommand(group: number): string[] {
+  return [...selfCommand(), LAUNCH_COMMAND, String(group)];
+}
+
 // The argv prefix that runs colony again: the single executable alone (it finds its arguments after
 // its own path), else Node with the script it runs (the bundle, bin/colony or src/main.ts). No Node
 // flags: they tune a long-lived supervisor, and the launcher that uses this lives a few milliseconds.

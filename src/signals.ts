@@ -6,9 +6,10 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 // Signals colony passes on to every process's main pid (gunicorn: HUP reload, TTIN/TTOU workers, USR1 reopen logs).
 export const FORWARDED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGTTIN', 'SIGTTOU'] as const;
 
-// What a background process group must not handle while the main command has the terminal: a
-// handled SIGTTOU would make colony's own writes to the terminal retry forever (the kernel sends it
-// again each time when TOSTOP is set). colony ignores both, and does not forward them then.
+// What a process that writes to a terminal from the background must not handle: a handled SIGTTOU
+// makes each of its writes retry forever (the kernel sends it again each time when TOSTOP is set), and
+// taking the terminal back from the background would stop it. colony ignores both whenever its log
+// goes to a terminal or the main command has it, and does not forward them then.
 export const JOB_CONTROL_SIGNALS = ['SIGTTIN', 'SIGTTOU'] as const;
 
 // With a main command, the other signals a process can catch go to it alone, unchanged, as tini
@@ -38,10 +39,11 @@ export function signalAction(signal: NodeJS.Signals, o: { main: boolean; mainRun
   return o.main ? 'main' : 'again';
 }
 
-// The signals colony handles: with a main command also MAIN_ONLY_SIGNALS; with the terminal given
-// to it, not JOB_CONTROL_SIGNALS (ignored instead).
-export function handledSignals(o: { main: boolean; terminal: boolean }): NodeJS.Signals[] {
-  const forwarded = FORWARDED_SIGNALS.filter((s) => !(o.terminal && (JOB_CONTROL_SIGNALS as readonly string[]).includes(s)));
+// The signals colony handles: with a main command also MAIN_ONLY_SIGNALS; while colony's log goes to
+// a terminal (the main command's, or one colony may write to from a shell's background), not
+// JOB_CONTROL_SIGNALS (ignored instead).
+export function handledSignals(o: { main: boolean; jobControlIgnored: boolean }): NodeJS.Signals[] {
+  const forwarded = FORWARDED_SIGNALS.filter((s) => !(o.jobControlIgnored && (JOB_CONTROL_SIGNALS as readonly string[]).includes(s)));
   return [...SHUTDOWN_SIGNALS, ...forwarded, ...(o.main ? MAIN_ONLY_SIGNALS : [])];
 }
 

@@ -24,7 +24,7 @@ function lastExit(p: ProcessStatus): string {
 export function statusTable(st: Status, now = Date.now()): string {
   const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH']];
   for (const p of st.processes) {
-    const state = p.failed ? 'FAILED' : p.state === 'running' && !p.ready ? 'running (not ready)' : p.leftOut && p.state === 'idle' ? 'left out (--only)' : p.state;
+    const state = p.failed ? 'FAILED' : p.state === 'running' && !p.ready ? 'running (not ready)' : p.leftOut && p.pid === null && p.lastExit === null ? 'left out (--only)' : p.state;
     rows.push([p.name + (p.critical ? ' *' : ''), state, p.pid === null ? '-' : String(p.pid), p.state === 'running' ? age(p.since, now) : `- (${age(p.since, now)} ago)`, String(p.restarts), lastExit(p), p.health ?? '-']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

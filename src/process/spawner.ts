@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { LAUNCH_COMMAND } from '../self.ts';
 import { resolveCommand } from './command-path.ts';
 import type { ExitStatus } from './exit-status.ts';
 
@@ -91,13 +90,13 @@ export type Spawner = (req: SpawnRequest) => Child;
 // ~25 MB of RSS with 100 children and most of colony's start-up time, for features colony does not use.)
 // With `pipe` (pipe2 through libc), the children's stdout and stderr are real pipes instead of Node's
 // socketpairs, which are several times costlier to read when a child writes many small lines.
-// `launcher` is the command that runs colony itself (selfCommand()), for `terminal` requests.
+// `launcher` is the command that runs colony's launcher (launcherCommand()), for `terminal` requests.
 export function childSpawner(pipe?: () => [number, number], launcher?: string[]): Spawner {
   return (req) => {
     let [file, ...args] = req.args as [string, ...string[]];
     if (req.terminal && launcher) {
       // The launcher executes the path as it is: the PATH search (and its errors) happen here.
-      args = [...launcher.slice(1), LAUNCH_COMMAND, resolveCommand(file, req.env.PATH), ...req.args];
+      args = [...launcher.slice(1), resolveCommand(file, req.env.PATH), ...req.args];
       file = launcher[0]!;
     }
     const stdin = req.stdin ?? 'ignore';

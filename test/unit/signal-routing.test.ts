@@ -50,23 +50,23 @@ describe('signalAction', () => {
 
 describe('handledSignals', () => {
   test('without a main command: the shutdown and forwarded sets only', () => {
-    assert.deepEqual(handledSignals({ main: false, terminal: false }), [...SHUTDOWN_SIGNALS, ...FORWARDED_SIGNALS]);
+    assert.deepEqual(handledSignals({ main: false, jobControlIgnored: false }), [...SHUTDOWN_SIGNALS, ...FORWARDED_SIGNALS]);
   });
 
   test('with one: also every signal it alone gets; never SIGCHLD, SIGTSTP, SIGPIPE, SIGPROF or a synchronous one', () => {
-    const h = handledSignals({ main: true, terminal: false });
+    const h = handledSignals({ main: true, jobControlIgnored: false });
     for (const sig of [...SHUTDOWN_SIGNALS, ...FORWARDED_SIGNALS, ...MAIN_ONLY_SIGNALS]) assert.ok(h.includes(sig), sig);
     for (const sig of ['SIGCHLD', 'SIGTSTP', 'SIGPIPE', 'SIGPROF', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGSYS', 'SIGKILL', 'SIGSTOP']) assert.ok(!h.includes(sig as NodeJS.Signals), sig);
   });
 
-  test('with the terminal given to the main command: SIGTTIN and SIGTTOU are not handled (colony ignores them)', () => {
-    const h = handledSignals({ main: true, terminal: true });
+  test('with the log on a terminal or the terminal given to the main command: SIGTTIN and SIGTTOU are not handled (colony ignores them)', () => {
+    const h = handledSignals({ main: true, jobControlIgnored: true });
     for (const sig of JOB_CONTROL_SIGNALS) assert.ok(!h.includes(sig), sig);
     assert.ok(h.includes('SIGHUP') && h.includes('SIGWINCH'));
   });
 
   test('every handled signal is one Node lets a process listen to', () => {
-    for (const sig of handledSignals({ main: true, terminal: false })) {
+    for (const sig of handledSignals({ main: true, jobControlIgnored: false })) {
       const listener = (): void => undefined;
       process.on(sig, listener); // throws for a signal Node reserves
       process.removeListener(sig, listener);
