@@ -245,7 +245,7 @@ export function liveByName(colonyPid: number, nameOf: (argv: string[]) => string
     const st = stateOf(pid);
     if (st === undefined || st === 'Z') continue;
     // A process that is exiting has released its memory before it becomes a zombie: its cmdline is
-    // already empty. It is no live instance of anything (two of them once read as "?: pid, pid").
+    // already empty. It is no live instance of anything (two such would read as "?: pid, pid").
     const argv = cmdline(pid);
     if (argv.length === 0) continue;
     const name = nameOf(argv) ?? `?${argv.join(' ')}`;
