@@ -1,11 +1,10 @@
 // The launcher: how the main command gets the terminal. Node's spawn runs no code of ours between
 // fork and exec, and a process group can only be given the terminal once it exists; so on a terminal
-// colony starts itself in this mode (`colony __launch-main PGID FILE ARGV0 ARGS...`, PGID colony's
-// process group), which puts itself in
-// a process group of its own, makes that group the terminal's foreground group, restores the signal
-// dispositions that Node changed, and replaces itself with the command (execve): the pid colony
-// spawned is the command's. Errors go to stderr as one line; the command's exit status is colony's
-// to report.
+// colony starts itself in this mode (`colony __launch-main PGID FILE ARGV0 ARGS...`, PGID being
+// colony's process group), which puts itself in a process group of its own, makes that group the
+// terminal's foreground group, restores the signal dispositions that Node changed, and replaces
+// itself with the command (execve): the pid colony spawned is the command's. Errors go to stderr as
+// one line; the command's exit status is colony's to report.
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadLibc, type Libc } from '../libc.ts';
