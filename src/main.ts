@@ -7,7 +7,7 @@ import { isatty } from 'node:tty';
 import { buildProgram, type DirFlags, type Handlers, type WaitFlags } from './cli.ts';
 import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
 import { LAUNCH_COMMAND } from './self.ts';
-import { DEFAULTS, ENV, directory, runOptions, seconds } from './options.ts';
+import { directories, runOptions, seconds } from './options.ts';
 
 declare const COLONY_VERSION: string | undefined;
 
@@ -20,13 +20,6 @@ function version(): string {
   }
 }
 
-function dirsOf(flags: DirFlags, env: NodeJS.ProcessEnv): { config: string; messages: string; state: string } {
-  return {
-    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
-    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
-    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
-  };
-}
 
 // Runs the command line; resolves with the exit code.
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -40,11 +33,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // Writes a message; with --wait, waits for colony's acknowledgement (and restarted processes to run).
   const sendAndWait = async (d: DirFlags, w: WaitFlags, send: (c: Awaited<ReturnType<typeof commands>>, messages: string) => string): Promise<void> => {
     const timeoutMs = seconds('timeout', w.timeout, 30, { allowZero: false }); // a bad value fails before anything is sent
-    const file = send(await commands(), dirsOf(d, env).messages);
+    const file = send(await commands(), directories(d, env).messages);
     process.stdout.write(`${file}\n`);
     if (!w.wait) return;
     const { waitFor } = await import('./ctl/wait.ts');
-    const problem = await waitFor(dirsOf(d, env).state, file, timeoutMs);
+    const problem = await waitFor(directories(d, env).state, file, timeoutMs);
     if (problem) throw new ColonyError(problem, 1);
     process.stdout.write('done\n');
   };
@@ -56,23 +49,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       exitCode = await runColony(o, version());
     },
     ctl: {
-      add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add(dirsOf(d, env).config, name, opts, command)),
-      remove: async (d, name) => ctl((await commands()).remove(dirsOf(d, env).config, name)),
+      add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add(directories(d, env).config, name, opts, command)),
+      remove: async (d, name) => ctl((await commands()).remove(directories(d, env).config, name)),
       restart: (d, name, w) => sendAndWait(d, w, (c, m) => c.restart(m, name)),
       reload: (d, name, w) => sendAndWait(d, w, (c, m) => c.reload(m, name)),
       restartAll: (d, w) => sendAndWait(d, w, (c, m) => c.restartAll(m)),
       restartGroup: (d, group, w) => sendAndWait(d, w, (c, m) => c.restartGroup(m, group)),
       signal: (d, target, sig, isGroup, w) => sendAndWait(d, w, (c, m) => c.signal(m, target, sig, isGroup)),
-      status: async (d, json) => ctl((await import('./ctl/status.ts')).status(dirsOf(d, env).state, json)),
+      status: async (d, json) => ctl((await import('./ctl/status.ts')).status(directories(d, env).state, json)),
       check: async (d) => {
-        const problem = (await import('./ctl/status.ts')).check(dirsOf(d, env).state);
+        const problem = (await import('./ctl/status.ts')).check(directories(d, env).state);
         if (problem) throw new ColonyError(`unhealthy: ${problem}`, 1);
         process.stdout.write('ok\n');
       },
       validate: async (d) => {
-        const r = (await import('./ctl/validate.ts')).validate(dirsOf(d, env).config);
+        const r = (await import('./ctl/validate.ts')).validate(directories(d, env).config);
         process.stdout.write(`${r.lines.join('\n')}\n`);
-        if (r.errors > 0) throw usageError(`${r.errors} invalid descriptor(s) in ${dirsOf(d, env).config}`);
+        if (r.errors > 0) throw usageError(`${r.errors} invalid descriptor(s) in ${directories(d, env).config}`);
       },
     },
   };

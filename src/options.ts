@@ -1,5 +1,5 @@
 // colony run's settings: defaults, COLONY_* environment variables, validation (errors name the option and the value).
-import type { RunFlags } from './cli.ts';
+import type { DirFlags, RunFlags } from './cli.ts';
 import { invalidNameReason } from './descriptor/name.ts';
 import { usageError } from './errors.ts';
 import { parseOnly } from './selection.ts';
@@ -59,6 +59,18 @@ export function directory(flag: string | undefined, envName: string, fallback: s
   return flag ?? (env[envName] || fallback);
 }
 
+// The config, messages and state directories (flag, else variable, else default), and which of them
+// are the defaults.
+export function directories(flags: DirFlags, env: NodeJS.ProcessEnv): Pick<RunOptions, 'config' | 'messages' | 'state' | 'defaulted'> {
+  const isDefault = (k: 'config' | 'messages' | 'state'): boolean => flags[k] === undefined && !env[ENV[k]];
+  return {
+    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
+    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
+    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
+    defaulted: { config: isDefault('config'), messages: isDefault('messages'), state: isDefault('state') },
+  };
+}
+
 // Seconds given on the command line, as milliseconds.
 export function seconds(option: string, value: string | number | undefined, fallback: number, { allowZero = true } = {}): number {
   if (value === undefined) return fallback * 1000;
@@ -107,9 +119,7 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
   // only colony's warnings and errors (and the other processes' lines) unless asked for more.
   const logFd = main && output === 'inherit' ? 2 : 1;
   return {
-    config: directory(flags.config, ENV.config, DEFAULTS.config, env),
-    messages: directory(flags.messages, ENV.messages, DEFAULTS.messages, env),
-    state: directory(flags.state, ENV.state, DEFAULTS.state, env),
+    ...directories(flags, env),
     killTimeMs: seconds('killtime', flags.killtime, DEFAULTS.killtime),
     thresholdMs: seconds('threshold', flags.threshold, DEFAULTS.threshold),
     minRestartDelayMs: seconds('minrestartdelay', flags.minrestartdelay, DEFAULTS.minrestartdelay),
@@ -122,7 +132,6 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     mainOutput: output,
     logFd,
     only: only(flags.only ?? env[ENV.only]),
-    defaulted: { config: flags.config === undefined && !env[ENV.config], messages: flags.messages === undefined && !env[ENV.messages], state: flags.state === undefined && !env[ENV.state] },
     stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };
 }

@@ -95,6 +95,10 @@ describe('a main command and --only', () => {
     assert.equal(runOptions({}, ['x'], {}, (fd) => fd === 2).logFormat, 'text');
     assert.equal(runOptions({}, ['x'], {}, (fd) => fd === 1).logFormat, 'json');
   });
+  test('which directories are the defaults (neither a flag nor a variable)', () => {
+    assert.deepEqual(runOptions({ state: '/s' }, ['x'], { COLONY_MESSAGES: '/m' }, noTty).defaulted, { config: true, messages: false, state: false });
+    assert.deepEqual(runOptions({}, ['x'], { COLONY_CONFIG: '' }, noTty).defaulted, { config: true, messages: true, state: true }, 'an empty variable counts as unset');
+  });
   test('--only and COLONY_ONLY: unset runs all, empty runs none, the flag wins', () => {
     assert.deepEqual(runOptions({}, [], { COLONY_ONLY: '' }, noTty).only, []);
     assert.deepEqual(runOptions({}, [], { COLONY_ONLY: 'redis, web' }, noTty).only, ['redis', 'web']);
