@@ -31,14 +31,27 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-// 'R', 'S', 'Z', ... or undefined when the process is gone.
-export function stateOf(pid: number): string | undefined {
+// The fields of /proc/PID/stat after the command name (field 3, the state, first), or undefined when
+// the process is gone.
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+// 'R', 'S', 'Z', ... or undefined when the process is gone.
+export function stateOf(pid: number): string | undefined {
+  return statFields(pid)?.[0];
+}
+
+// A process's process group (field 5) and the foreground process group of its terminal (field 8).
+export function groups(pid: number): { pgrp: number; tpgid: number } {
+  const f = statFields(pid);
+  if (!f) throw new Error(`process ${pid} is gone`);
+  return { pgrp: Number(f[2]), tpgid: Number(f[5]) };
 }
 
 export function alive(pid: number): boolean {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { BUNDLE, NODE, ROOT, scratch, writeAtomic, type Dirs } from './colony.ts';
 import { cmdline, descendants } from './proc.ts';
 import { UNSHARE, type Exit } from './pid1.ts';
@@ -103,11 +103,4 @@ export class TerminalColony {
     }
     await this.exited;
   }
-}
-
-// /proc/PID/stat's process group (field 5) and the foreground process group of its terminal (field 8).
-export function groups(pid: number): { pgrp: number; tpgid: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { pgrp: Number(f[2]), tpgid: Number(f[5]) };
 }

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT as REPO } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
 import { Launch } from '../helpers/pid1.ts';
-import { groups, TerminalColony } from '../helpers/terminal.ts';
-import { zombies } from '../helpers/proc.ts';
+import { TerminalColony } from '../helpers/terminal.ts';
+import { groups, zombies } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const BINARY = join(REPO, 'dist/colony');

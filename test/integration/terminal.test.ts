@@ -6,8 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { scratch } from '../helpers/colony.ts';
-import { groups, TerminalColony } from '../helpers/terminal.ts';
-import { stateOf } from '../helpers/proc.ts';
+import { TerminalColony } from '../helpers/terminal.ts';
+import { groups, stateOf } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // Debian's Python: its REPL is the classic one on every version the image tests use.
