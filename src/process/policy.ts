@@ -7,10 +7,11 @@ export function defaultPolicy(o: { killTimeMs: number; thresholdMs: number; minD
   return { restart: 'always', successExitCodes: [0], maxFastRestarts: undefined, stopSignal: 'SIGTERM', stopGroup: false, ...o, maxDelayMs: Math.max(o.maxDelayMs, o.minDelayMs) };
 }
 
-// The descriptor's keys over the defaults.
+// The descriptor's keys over the defaults (what no key sets, such as exitIsResult, stays the default's).
 export function policyFor(defaults: Policy, d: Descriptor): Policy {
   const minDelayMs = d.minRestartDelayMs ?? defaults.minDelayMs;
   return {
+    ...defaults,
     restart: d.schedule !== undefined ? 'never' : (d.restart ?? defaults.restart),
     successExitCodes: d.successExitCodes,
     maxFastRestarts: d.maxFastRestarts ?? defaults.maxFastRestarts,
@@ -20,6 +21,5 @@ export function policyFor(defaults: Policy, d: Descriptor): Policy {
     thresholdMs: d.thresholdMs ?? defaults.thresholdMs,
     minDelayMs,
     maxDelayMs: Math.max(d.maxRestartDelayMs ?? defaults.maxDelayMs, minDelayMs),
-    ...(defaults.exitIsResult ? { exitIsResult: true } : {}),
   };
 }
