@@ -69,7 +69,8 @@ describe('the main command on a terminal', () => {
   });
 
   it('a new window size reaches the command (SIGWINCH from the kernel)', async () => {
-    const code = "import os, signal\nsignal.signal(signal.SIGWINCH, lambda *a: print('size', os.get_terminal_size(0), flush=True))\nprint('READY', flush=True)\nsignal.pause()";
+    // The handler exits itself: a SIGWINCH arriving between READY and pause() must not leave it waiting.
+    const code = "import os, signal, sys\ndef winch(*a):\n    print('size', os.get_terminal_size(0), flush=True)\n    sys.exit(0)\nsignal.signal(signal.SIGWINCH, winch)\nprint('READY', flush=True)\nwhile True: signal.pause()";
     const t = open({ args: ['--', PY, '-c', code] });
     const at = await t.see('READY');
     t.resize(33, 101);
