@@ -4,10 +4,10 @@
 import { CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { buildProgram, type DirFlags, type Handlers, type WaitFlags } from './cli.ts';
-import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './errors.ts';
-import { LAUNCH_COMMAND } from './self.ts';
-import { directories, runOptions, seconds } from './options.ts';
+import { buildProgram, type DirFlags, type Handlers, type WaitFlags } from './cli/program.ts';
+import { ColonyError, EXIT_SYSTEM, EXIT_USAGE, describeError, usageError } from './common/errors.ts';
+import { LAUNCH_COMMAND } from './system/self.ts';
+import { directories, runOptions, seconds } from './cli/options.ts';
 
 declare const COLONY_VERSION: string | undefined;
 

@@ -4,22 +4,22 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
-import { Acks } from './acks.ts';
-import { realClock } from './clock.ts';
-import { ConfigDir } from './config-dir.ts';
-import { describeError } from './errors.ts';
-import { loadLibc } from './libc.ts';
+import { Acks } from './messages/acks.ts';
+import { realClock } from './common/clock.ts';
+import { ConfigDir } from './descriptor/directory.ts';
+import { describeError } from './common/errors.ts';
+import { loadLibc } from './system/libc.ts';
 import { createLog, type RealLog } from './log/logger.ts';
 import { MessagesDir } from './messages/watcher.ts';
-import type { RunOptions } from './options.ts';
+import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
-import { createReaper, listChildren } from './reaper.ts';
-import { filePolicyFrom } from './security.ts';
-import { launcherCommand } from './self.ts';
-import { handledSignals, signalAction } from './signals.ts';
-import { procStart, processStatus, StatusFile } from './status.ts';
-import { MAIN_NAME, Supervisor } from './supervisor.ts';
+import { createReaper, listChildren } from './system/reaper.ts';
+import { filePolicyFrom } from './system/security.ts';
+import { launcherCommand } from './system/self.ts';
+import { handledSignals, signalAction } from './system/signals.ts';
+import { procStart, processStatus, StatusFile } from './status/file.ts';
+import { MAIN_NAME, Supervisor } from './supervisor/supervisor.ts';
 import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './main-command/terminal.ts';
 
 // Runs colony with these options, its log on fd 1 (fd 2 beside a main command that has the stdout); resolves with the exit code once everything it wrote is out.

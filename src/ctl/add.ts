@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDescriptor } from '../descriptor/parse.ts';
-import { describeError, usageError } from '../errors.ts';
+import { describeError, usageError } from '../common/errors.ts';
 import { checkName, writeAtomically } from './write.ts';
 
 export interface AddOptions {

@@ -1,8 +1,8 @@
 // ctl remove / restart / restart-all / restart-group / signal.
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../errors.ts';
-import { signalName } from '../signals.ts';
+import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../common/errors.ts';
+import { signalName } from '../system/signals.ts';
 import { checkName, sendMessage } from './write.ts';
 
 // Deletes the descriptor (NAME and/or NAME.json); colony stops the process for good.

@@ -3,9 +3,9 @@
 // the running colony uses (names, NAME/NAME.json conflicts, file checks, parsing).
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
-import { descriptorNames, lookupDescriptor } from '../config-dir.ts';
-import { describeError } from '../errors.ts';
-import { filePolicyFrom } from '../security.ts';
+import { descriptorNames, lookupDescriptor } from '../descriptor/directory.ts';
+import { describeError } from '../common/errors.ts';
+import { filePolicyFrom } from '../system/security.ts';
 
 // One line per process ("ok web (web.json)" or "error FILE: ..."), and the number of errors.
 export function validate(dir: string, env: NodeJS.ProcessEnv = process.env): { lines: string[]; errors: number } {

@@ -2,7 +2,7 @@
 // and, for restarts, until each restarted process runs again (and is ready); a reason otherwise.
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readStatus } from '../status.ts';
+import { readStatus } from '../status/file.ts';
 
 export const ACKS_DIR = 'acks';
 

@@ -2,7 +2,7 @@
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidNameReason } from '../descriptor/name.ts';
-import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../errors.ts';
+import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../common/errors.ts';
 
 // A short random suffix for file names (not security-sensitive: node:crypto is not worth its start-up cost here).
 const suffix = (): string => Math.random().toString(36).slice(2, 10);

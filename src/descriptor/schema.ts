@@ -4,7 +4,7 @@
 // (other tools read them through NCOLONY_CONFIG); unknown keys inside colony's objects are errors.
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { signalName } from '../signals.ts';
+import { signalName } from '../system/signals.ts';
 
 // zod/mini, the functional API: checks are values (.check(z.minLength(1))), not methods. Imported as a
 // namespace so that the bundle keeps only what is used here (under 50 KB of zod rather than ~290 KB), which is

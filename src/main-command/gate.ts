@@ -2,7 +2,7 @@
 // ended for good), as a process with "after" would — `COLONY_ONLY=redis colony run -- pytest` finds
 // redis accepting connections. Bounded: after `boundMs` it starts anyway, with a warning naming what
 // is not ready.
-import type { Clock, Timer } from '../clock.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { Log } from '../log/logger.ts';
 
 export interface MainGateOptions {

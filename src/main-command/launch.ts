@@ -7,8 +7,8 @@
 // one line; the command's exit status is colony's to report.
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { loadLibc, type Libc } from '../libc.ts';
-import { LAUNCH_COMMAND } from '../self.ts';
+import { loadLibc, type Libc } from '../system/libc.ts';
+import { LAUNCH_COMMAND } from '../system/self.ts';
 
 const SIG = constants.signals;
 

@@ -3,8 +3,8 @@
 // launcher (launch.ts), in colony's session; colony stays in its own process group, in the
 // background, where it ignores SIGTTIN and SIGTTOU (src/signals.ts says why).
 import { constants } from 'node:os';
-import type { Libc } from '../libc.ts';
-import { JOB_CONTROL_SIGNALS } from '../signals.ts';
+import type { Libc } from '../system/libc.ts';
+import { JOB_CONTROL_SIGNALS } from '../system/signals.ts';
 
 export type TerminalJobControl = Pick<Libc, 'getpgrp' | 'tcgetpgrp' | 'tcsetpgrp' | 'setDisposition'>;
 

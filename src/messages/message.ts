@@ -1,7 +1,7 @@
 // Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP, plus SIGNAL): parse and validate. Pure.
 import { invalidNameReason } from '../descriptor/name.ts';
 import { jsonNesting, MAX_FILE_BYTES, MAX_NESTING } from '../descriptor/parse.ts';
-import { signalName } from '../signals.ts';
+import { signalName } from '../system/signals.ts';
 
 export type Message =
   | { type: 'RESTART'; name: string }

@@ -3,13 +3,13 @@
 // name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
 import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { modifiedWithin, readLimited, SETTLE_MS } from '../config-dir.ts';
+import { modifiedWithin, readLimited, SETTLE_MS } from '../descriptor/directory.ts';
 import { skipReason } from '../descriptor/name.ts';
 import { MAX_FILE_BYTES } from '../descriptor/parse.ts';
-import { describeError } from '../errors.ts';
+import { describeError } from '../common/errors.ts';
 import type { Log } from '../log/logger.ts';
-import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../security.ts';
-import { watchDir, type DirWatch } from '../watch-dir.ts';
+import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../system/security.ts';
+import { watchDir, type DirWatch } from '../common/watch-dir.ts';
 import { parseMessage, type Message } from './message.ts';
 
 export type Handler = (message: Message, file: string) => string | undefined;

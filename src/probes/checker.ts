@@ -7,8 +7,8 @@
 // - a success resets the count; from 'starting' or 'unhealthy' it makes the status 'healthy' and calls onHealthy().
 // The probe enforces its own timeout (the caller gives it timeoutMs); the checker only guards against a probe
 // that never settles: GUARD_MS after timeoutMs it counts as a failure and its late result is ignored.
-import type { Clock, Timer } from '../clock.ts';
-import { describeError } from '../errors.ts';
+import type { Clock, Timer } from '../common/clock.ts';
+import { describeError } from '../common/errors.ts';
 import type { Log } from '../log/logger.ts';
 import { formatDuration, type ProbeResult } from './probe.ts';
 

@@ -8,7 +8,7 @@
 //   failures in a row is unhealthy. NColony counted HTTP 5xx as healthy; here only 2xx/3xx are.
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeError } from '../errors.ts';
+import { describeError } from '../common/errors.ts';
 import type { HealthCheckPlan } from './checker.ts';
 import { formatDuration, runProbe, type ProbeResult } from './probe.ts';
 

@@ -4,7 +4,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { isIPv6, connect as netConnect } from 'node:net';
 import { stat } from 'node:fs/promises';
-import { describeError } from '../errors.ts';
+import { describeError } from '../common/errors.ts';
 import { describeExit, type ExitStatus } from '../process/exit-status.ts';
 import { realSpawner, type Child, type Spawner } from '../process/spawner.ts';
 

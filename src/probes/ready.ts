@@ -1,7 +1,7 @@
 // Waiting for a process to be ready: its readiness probe is run at once, then everyMs after each failed
 // check (never two at once), until one succeeds or timeoutMs has passed since the wait began.
-import type { Clock, Timer } from '../clock.ts';
-import { describeError } from '../errors.ts';
+import type { Clock, Timer } from '../common/clock.ts';
+import { describeError } from '../common/errors.ts';
 import { formatDuration, type ProbeResult } from './probe.ts';
 
 export interface WaitReadyOptions {

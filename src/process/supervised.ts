@@ -1,9 +1,9 @@
 // The I/O shell around one process's state machine: performs the effects (spawn, signals, timers),
 // relays the child's output to the log, and feeds results back as events.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import type { Clock, Timer } from '../clock.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
-import { describeError } from '../errors.ts';
+import { describeError } from '../common/errors.ts';
 import { RotatingFile } from '../log/file-output.ts';
 import { LineSplitter } from '../log/lines.ts';
 import type { Log } from '../log/logger.ts';
@@ -12,7 +12,7 @@ import { HealthChecker, type HealthCheckPlan, type HealthStatus } from '../probe
 import { beatcheckProbe, httpcheckProbe } from '../probes/ncolony.ts';
 import { describeProbe, parseTcpTarget, runProbe, type ProbeSpec } from '../probes/probe.ts';
 import { waitReady, type ReadyWait } from '../probes/ready.ts';
-import { canSwitchTo } from '../security.ts';
+import { canSwitchTo } from '../system/security.ts';
 import { childEnvironment } from './environment.ts';
 import { policyFor } from './policy.ts';
 import type { Output, SpawnRequest, Spawner } from './spawner.ts';

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ConfigDir, readLimited } from '../../src/config-dir.ts';
+import { ConfigDir, readLimited } from '../../src/descriptor/directory.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from '../../src/descriptor/parse.ts';
 import { descriptorSchema } from '../../src/descriptor/schema.ts';
 import { memoryLog } from '../../src/log/logger.ts';
 import { parseMessage, type Message } from '../../src/messages/message.ts';
 import { MessagesDir } from '../../src/messages/watcher.ts';
-import { filePolicyFrom } from '../../src/security.ts';
+import { filePolicyFrom } from '../../src/system/security.ts';
 
 const KEYS = Object.keys(descriptorSchema.shape).filter((k) => k !== 'args');
 const MESSAGE_KEYS = ['type', 'name', 'group', 'signal'];

@@ -1,13 +1,13 @@
 // A fake world for SupervisedProcess and Supervisor: a virtual clock, a spawner that hands out fake
 // children whose exit the test triggers, a kill(2) that records signals, and an in-memory log.
 import { PassThrough } from 'node:stream';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../../src/common/clock.ts';
 import { parseDescriptor, type Descriptor } from '../../../src/descriptor/parse.ts';
 import { memoryLog } from '../../../src/log/logger.ts';
 import type { ExitStatus } from '../../../src/process/exit-status.ts';
 import { streamOutput, type Child, type SpawnRequest } from '../../../src/process/spawner.ts';
 import type { Policy } from '../../../src/process/state.ts';
-import type { SupervisorWorld } from '../../../src/supervisor.ts';
+import type { SupervisorWorld } from '../../../src/supervisor/supervisor.ts';
 
 export const FIRST_PID = 1000;
 

@@ -1,6 +1,6 @@
 // Fakes for the probe tests: probes whose results the test scripts or settles by hand, each call stamped
 // with the virtual time, and an advance() that lets promise callbacks run between virtual milliseconds.
-import type { FakeClock } from '../../../src/clock.ts';
+import type { FakeClock } from '../../../src/common/clock.ts';
 import type { ProbeResult } from '../../../src/probes/probe.ts';
 
 export const OK: ProbeResult = { ok: true, detail: 'fine' };

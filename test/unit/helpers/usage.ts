@@ -1,6 +1,6 @@
 // assert.throws matcher: a usage error (exit 100) whose message matches.
 import assert from 'node:assert/strict';
-import { ColonyError, EXIT_USAGE } from '../../../src/errors.ts';
+import { ColonyError, EXIT_USAGE } from '../../../src/common/errors.ts';
 
 export function usage(pattern: RegExp): (err: unknown) => boolean {
   return (err) => {

@@ -1,0 +1,211 @@
+// A descriptor's `schedule` key: run the command periodically instead of keeping it up
+// (what NColony's scheduler did, e.g. Django's `clearsessions` every hour).
+//
+// Forms:
+//   "0 * * * *"                         cron, 5 fields (minute precision) or 6 (seconds first)
+//   {"cron": "0 * * * *", "timeout": 600}
+//   {"every": 3600, "timeout": 600}     an interval in seconds; the first run is one interval
+//                                       after the scheduler starts
+// `timeout` (seconds) limits a run: the caller sends SIGTERM when it passes, then SIGKILL after
+// the process's kill_time. Cron expressions are read by croner (standard day-of-month OR
+// day-of-week semantics, names such as MON and JAN, nicknames such as @hourly, L for last) in
+// the local time zone of colony's process: UTC in a container unless TZ (or /etc/localtime)
+// says otherwise.
+import { Cron } from 'croner';
+import type { Clock, Timer } from '../common/clock.ts';
+
+export type Schedule =
+  | { kind: 'cron'; expression: string; timeoutMs?: number }
+  | { kind: 'interval'; everyMs: number; timeoutMs?: number };
+
+export type ParseScheduleResult = { ok: true; schedule: Schedule } | { ok: false; error: string };
+
+// Node's timers fire at once (with a warning) for delays of 2^31 ms (~24.8 days) or more: longer
+// waits are made of several timers.
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const OBJECT_KEYS = ['cron', 'every', 'timeout'];
+
+// Reads a descriptor's `schedule` value; errors name the field and quote the value.
+export function parseSchedule(value: unknown): ParseScheduleResult {
+  if (typeof value === 'string') return parseCron('schedule', value, undefined);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(`"schedule" must be a cron expression string or an object with "cron" or "every", got ${show(value)}`);
+  }
+  const obj = value as Record<string, unknown>;
+  const unknown = Object.keys(obj).filter((k) => !OBJECT_KEYS.includes(k));
+  if (unknown.length > 0) {
+    return fail(`"schedule" has unknown key ${show(unknown[0])} (allowed: "cron", "every", "timeout")`);
+  }
+  const hasCron = obj.cron !== undefined;
+  const hasEvery = obj.every !== undefined;
+  if (hasCron === hasEvery) {
+    return fail(`"schedule" must have exactly one of "cron" and "every", got ${show(value)}`);
+  }
+  let timeoutMs: number | undefined;
+  if (obj.timeout !== undefined) {
+    const seconds = positiveSeconds(obj.timeout);
+    if (seconds === undefined) {
+      return fail(`"schedule.timeout" must be a positive number of seconds, got ${show(obj.timeout)}`);
+    }
+    if (seconds * 1000 > MAX_TIMER_MS) {
+      return fail(`"schedule.timeout" must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (24.8 days), got ${show(obj.timeout)}`);
+    }
+    timeoutMs = seconds * 1000;
+  }
+  if (hasCron) {
+    if (typeof obj.cron !== 'string') {
+      return fail(`"schedule.cron" must be a cron expression string, got ${show(obj.cron)}`);
+    }
+    return parseCron('schedule.cron', obj.cron, timeoutMs);
+  }
+  const every = positiveSeconds(obj.every);
+  if (every === undefined) {
+    return fail(`"schedule.every" must be a positive number of seconds, got ${show(obj.every)}`);
+  }
+  return ok({ kind: 'interval', everyMs: every * 1000, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+}
+
+// The next due time strictly after `after` (cron: the next matching second; interval: after + every).
+export function nextRun(schedule: Schedule, after: Date): Date {
+  if (schedule.kind === 'interval') return new Date(after.getTime() + schedule.everyMs);
+  const next = compile(schedule.expression).nextRun(after);
+  // parseSchedule rejected expressions that never match, so this is only a hand-made Schedule.
+  if (!next) throw new Error(`cron expression never matches: ${JSON.stringify(schedule.expression)}`);
+  return next;
+}
+
+function parseCron(field: string, expression: string, timeoutMs: number | undefined): ParseScheduleResult {
+  const trimmed = expression.trim();
+  let cron: Cron;
+  try {
+    cron = compile(trimmed);
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern: /, '');
+    return fail(`"${field}" is not a valid cron expression: ${show(expression)} (${why})`);
+  }
+  if (cron.nextRun(new Date()) === null) {
+    return fail(`"${field}" is a cron expression that never matches: ${show(expression)}`);
+  }
+  return ok({ kind: 'cron', expression: trimmed, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+}
+
+// A croner object used only for computing times (no function, so it schedules nothing).
+function compile(expression: string): Cron {
+  return new Cron(expression, { mode: '5-or-6-parts', paused: true });
+}
+
+function positiveSeconds(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+const ok = (schedule: Schedule): ParseScheduleResult => ({ ok: true, schedule });
+const fail = (error: string): ParseScheduleResult => ({ ok: false, error });
+
+export interface SchedulerOptions {
+  schedule: Schedule;
+  clock: Clock; // monotonic milliseconds and timers
+  now?: () => Date; // wall clock, for cron expressions; default new Date()
+  run: () => void; // a run is due and the previous one has finished
+  isRunning: () => boolean;
+  onSkip: (due: Date) => void; // a run is due but the previous one is still going: skipped
+}
+
+// Fires run() at each due time of a schedule, or onSkip(due) when the last run is still going
+// (runs never overlap). Cron due times follow the wall clock (a missed stretch, e.g. after the
+// clock jumps forward, gives one run, not one per missed time); intervals follow the monotonic
+// clock and are planned from the previous planned time, so they do not drift.
+export class Scheduler {
+  private readonly schedule: Schedule;
+  private readonly clock: Clock;
+  private readonly now: () => Date;
+  private readonly runFn: () => void;
+  private readonly isRunning: () => boolean;
+  private readonly onSkip: (due: Date) => void;
+  private timer: Timer | undefined;
+  private started = false;
+  private dueWall: Date | undefined; // cron: the next due time on the wall clock
+  private dueMono = 0; // interval: the next due time on the monotonic clock
+  private nextDate: Date | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.schedule = options.schedule;
+    this.clock = options.clock;
+    this.now = options.now ?? (() => new Date());
+    this.runFn = options.run;
+    this.isRunning = options.isRunning;
+    this.onSkip = options.onSkip;
+  }
+
+  // The next due time, for status; undefined when stopped.
+  get next(): Date | undefined {
+    return this.nextDate;
+  }
+
+  // Starts waiting for the first due time; does nothing if already started.
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.schedule.kind === 'interval') {
+      this.dueMono = this.clock.now() + this.schedule.everyMs;
+    } else {
+      this.dueWall = nextRun(this.schedule, this.now());
+    }
+    this.arm();
+  }
+
+  // Cancels the pending timer; start() begins afresh.
+  stop(): void {
+    this.started = false;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dueWall = undefined;
+    this.nextDate = undefined;
+  }
+
+  private arm(): void {
+    let wait: number;
+    if (this.schedule.kind === 'interval') {
+      wait = this.dueMono - this.clock.now();
+      this.nextDate = new Date(this.now().getTime() + Math.max(0, wait));
+    } else {
+      const due = this.dueWall!;
+      wait = due.getTime() - this.now().getTime();
+      this.nextDate = due;
+    }
+    this.timer = this.clock.setTimeout(() => this.wake(), Math.min(Math.max(0, wait), MAX_TIMER_MS));
+  }
+
+  private wake(): void {
+    this.timer = undefined;
+    if (!this.started) return;
+    let due: Date;
+    if (this.schedule.kind === 'interval') {
+      const mono = this.clock.now();
+      if (mono < this.dueMono) return this.arm(); // one leg of a long wait
+      due = this.nextDate ?? this.now();
+      // Plan from the planned time; after a stall longer than an interval, skip the missed ones
+      // but keep the phase.
+      const every = this.schedule.everyMs;
+      this.dueMono += (Math.floor((mono - this.dueMono) / every) + 1) * every;
+    } else {
+      const wall = this.now();
+      due = this.dueWall!;
+      if (wall.getTime() < due.getTime()) return this.arm(); // a long wait, or the clock went back
+      this.dueWall = nextRun(this.schedule, wall);
+    }
+    // Arm the next one first, so a throwing callback or a stop() inside it leaves things right.
+    this.arm();
+    if (this.isRunning()) this.onSkip(due);
+    else this.runFn();
+  }
+}

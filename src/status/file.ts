@@ -1,0 +1,121 @@
+// The state file ($STATE/status.json): colony and every process as data, for `colony ctl status`,
+// `colony ctl check` and other tools. Rewritten atomically (temp file + rename) after changes,
+// coalesced to at most one write per WRITE_DELAY_MS. A state directory that cannot be written (read-only,
+// full) is reported once and never stops the supervision.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError } from '../common/errors.ts';
+import type { Log } from '../log/logger.ts';
+import { procStat } from '../system/reaper.ts';
+import type { SupervisedProcess } from '../process/supervised.ts';
+
+export const STATUS_FILE = 'status.json';
+const WRITE_DELAY_MS = 25;
+
+export interface ProcessStatus {
+  name: string;
+  state: string;
+  pid: number | null;
+  since: string;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: string | null; error?: string } | null;
+  health: string | null;
+  ready: boolean;
+  failed: boolean;
+  critical: boolean;
+  nextRun: string | null;
+  // Defined but never started: --only leaves it out.
+  leftOut: boolean;
+}
+
+export interface Status {
+  colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean };
+  processes: ProcessStatus[];
+}
+
+// The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names one process for good.
+export function procStart(pid: number | 'self'): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+// One process as data.
+export function processStatus(p: SupervisedProcess, nextRun: Date | undefined, leftOut = false): ProcessStatus {
+  const s = p.snapshot;
+  const last = s.lastExit;
+  return {
+    name: p.name,
+    state: p.phase,
+    pid: s.pid ?? null,
+    since: new Date(p.since).toISOString(),
+    restarts: Math.max(0, s.starts - 1),
+    lastExit: last ? { code: last.code, signal: last.signal, at: p.lastExitAt ? new Date(p.lastExitAt).toISOString() : null, ...(last.spawnError ? { error: last.spawnError } : {}) } : null,
+    health: p.health ?? null,
+    ready: p.ready,
+    failed: p.phase === 'failed',
+    critical: p.descriptor.critical,
+    nextRun: nextRun ? nextRun.toISOString() : null,
+    leftOut,
+  };
+}
+
+export class StatusFile {
+  private readonly dir: string;
+  private readonly log: Log;
+  private readonly build: () => Status;
+  private scheduled = false;
+  private failing = false;
+
+  constructor(dir: string, log: Log, build: () => Status) {
+    this.dir = dir;
+    this.log = log;
+    this.build = build;
+  }
+
+  // Asks for a write soon: changes within WRITE_DELAY_MS make one write (500 processes starting
+  // would otherwise rewrite a 500-entry file on every event-loop turn).
+  touch(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      this.write();
+    }, WRITE_DELAY_MS);
+  }
+
+  // Writes the file now.
+  write(): void {
+    const final = join(this.dir, STATUS_FILE);
+    const temp = join(this.dir, `.${STATUS_FILE}.${process.pid}.tmp`);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(temp, `${JSON.stringify(this.build(), null, 1)}\n`);
+      renameSync(temp, final);
+      if (this.failing) this.log.info('the state file can be written again', { file: final });
+      this.failing = false;
+    } catch (err) {
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // a read-only directory: there is no temp file
+      }
+      if (!this.failing) this.log.error('cannot write the state file (supervision goes on; ctl status/check will not see changes)', { file: final, error: describeError(err) });
+      this.failing = true;
+    }
+  }
+}
+
+// Reads the state file, or throws an error saying why it cannot be read.
+export function readStatus(stateDir: string): Status {
+  const file = join(stateDir, STATUS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`no state file at ${file} (${(err as NodeJS.ErrnoException).code ?? describeError(err)}): is colony running with --state ${stateDir}?`);
+  }
+  try {
+    return JSON.parse(text) as Status;
+  } catch (err) {
+    throw new Error(`the state file ${file} is not valid JSON: ${describeError(err)}`);
+  }
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { describe, test } from 'node:test';
+import { loadLibc } from '../../../src/system/libc.ts';
+import { Sink } from '../../../src/log/sink.ts';
+
+// A real pipe: the sink writes its write end; the test reads the read end (only when it calls read()).
+function pipe(): { w: number; read(bytes: number): Promise<string>; close(): void } {
+  const [r, w] = loadLibc().pipe();
+  let reader: Socket | undefined;
+  return {
+    w,
+    // Reads `bytes` bytes (asynchronously: the sink's writes need the event loop too).
+    read: (bytes) =>
+      new Promise((resolve, reject) => {
+        reader = new Socket({ fd: r, readable: true, writable: false });
+        const chunks: Buffer[] = [];
+        let got = 0;
+        reader.on('data', (c: Buffer) => {
+          chunks.push(c);
+          got += c.length;
+          if (got >= bytes) resolve(Buffer.concat(chunks).toString('utf8'));
+        });
+        reader.on('error', reject);
+      }),
+    close: () => {
+      if (reader) reader.destroy();
+      else closeSync(r);
+      closeSync(w);
+    },
+  };
+}
+
+class Source {
+  paused = 0;
+  resumed = 0;
+  pause(): void {
+    this.paused++;
+  }
+  resume(): void {
+    this.resumed++;
+  }
+}
+
+const until = async (what: string, cond: () => boolean): Promise<void> => {
+  for (let i = 0; !cond(); i++) {
+    if (i > 500) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('Sink', () => {
+  test('writes everything, in order, across many batches', async () => {
+    const p = pipe();
+    const sink = new Sink(p.w);
+    const lines = Array.from({ length: 20000 }, (_, i) => `line ${i} ${'é'.repeat(i % 7)}\n`);
+    for (const l of lines) sink.write(l);
+    const expected = lines.join('');
+    const reading = await p.read(Buffer.byteLength(expected));
+    await sink.flush();
+    assert.equal(reading, expected);
+    assert.equal(sink.backlog, 0);
+    p.close();
+  });
+
+  test('above the high-water mark the sources are paused, and resumed once the reader caught up', async () => {
+    const p = pipe();
+    const sink = new Sink(p.w, { highWaterMark: 256 * 1024 });
+    const src = new Source();
+    sink.throttle(src);
+    const chunk = `${'x'.repeat(1023)}\n`;
+    // The pipe holds 64 KiB: with nobody reading, the write in flight blocks and the queue grows.
+    for (let i = 0; i < 1024; i++) sink.write(chunk);
+    assert.equal(sink.full, true, 'full once more than the high-water mark is queued');
+    assert.equal(src.paused, 1, 'the source was paused once');
+    assert.equal(src.resumed, 0, 'and not resumed while nothing is read');
+    const late = new Source();
+    sink.throttle(late);
+    assert.equal(late.paused, 1, 'a source registered while full is paused at once');
+    const text = await p.read(chunk.length * 1024);
+    assert.equal(text, chunk.repeat(1024), 'nothing lost, nothing reordered');
+    await until('the sources to be resumed', () => src.resumed === 1);
+    assert.equal(sink.full, false);
+    assert.equal(late.resumed, 1);
+    sink.release(src);
+    p.close();
+  });
+
+  test('a released source is no longer paused', () => {
+    const p = pipe();
+    const sink = new Sink(p.w, { highWaterMark: 1024 });
+    const src = new Source();
+    sink.throttle(src);
+    sink.release(src);
+    sink.write('y'.repeat(70 * 1024));
+    sink.write('y'.repeat(4096));
+    assert.equal(sink.full, true);
+    assert.equal(src.paused, 0);
+    p.close();
+  });
+
+  test('a reader gone (EPIPE) is reported once; later writes are dropped without throwing', async () => {
+    const [r, w] = loadLibc().pipe();
+    closeSync(r);
+    const broken: string[] = [];
+    const sink = new Sink(w, { onBroken: (err) => broken.push(err.code ?? '?') });
+    sink.write('lost\n');
+    await sink.flush();
+    sink.write('also lost\n');
+    await sink.end();
+    assert.deepEqual(broken, ['EPIPE']);
+    closeSync(w);
+  });
+
+  test('end() waits for the write in flight, then writes the rest synchronously, in order', async () => {
+    const p = pipe();
+    const sink = new Sink(p.w);
+    sink.write('first\n');
+    sink.write('second\n');
+    const ending = sink.end();
+    sink.write('third\n'); // accepted while the first batch is in flight
+    await ending;
+    assert.equal(sink.backlog, 0);
+    assert.equal(await p.read('first\nsecond\nthird\n'.length), 'first\nsecond\nthird\n');
+    p.close();
+  });
+});
