@@ -1,9 +1,13 @@
-// The one source of time and timers; a fake in unit tests drives back-off and kill timers virtually.
+// The one source of time and timers; a fake in unit tests drives back-off, kill, settle and debounce timers virtually.
 export interface Clock {
-  now(): number; // milliseconds, monotonic
+  now(): number; // milliseconds, monotonic: for durations and timers
+  wallNow(): number; // milliseconds since the epoch: for what is shown (status, acknowledgements, file ages)
   setTimeout(fn: () => void, ms: number): Timer;
   clearTimeout(timer: Timer): void;
 }
+
+// The longest delay a Node timer holds (24.8 days): a longer one fires at once, so every delay is capped at it.
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface Timer {
   readonly id: number;
@@ -15,13 +19,14 @@ export function realClock(): Clock {
   const handles = new Map<number, NodeJS.Timeout>();
   return {
     now: () => performance.now(),
+    wallNow: () => Date.now(),
     setTimeout(fn, ms) {
       const id = next++;
       // Clamped to what a Node timer holds (2^31 - 1 ms, 24.8 days): a longer delay must not fire at once.
       const handle = setTimeout(() => {
         handles.delete(id);
         fn();
-      }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+      }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
       handles.set(id, handle);
       return { id };
     },
@@ -33,14 +38,23 @@ export function realClock(): Clock {
   };
 }
 
-// A virtual clock for tests: time moves only through advance().
+// A virtual clock for tests: time moves only through advance(); wall time is `epoch` plus the same.
 export class FakeClock implements Clock {
   private time = 0;
   private next = 1;
   private timers = new Map<number, { at: number; fn: () => void }>();
+  readonly epoch: number;
+
+  constructor(epoch = Date.UTC(2026, 0, 1)) {
+    this.epoch = epoch;
+  }
 
   now(): number {
     return this.time;
+  }
+
+  wallNow(): number {
+    return this.epoch + this.time;
   }
 
   setTimeout(fn: () => void, ms: number): Timer {

@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { signalName } from '../system/signals.ts';
+import { MAX_TIMER_MS } from '../common/clock.ts';
 
 // zod/mini, the functional API: checks are values (.check(z.minLength(1))), not methods. Imported as a
 // namespace so that the bundle keeps only what is used here (under 50 KB of zod rather than ~290 KB), which is
@@ -16,7 +17,7 @@ if (!z.config().localeError) z.config(en());
 // Node's timers fire at once (with a TimeoutOverflowWarning) for 2^31 ms or more: longer durations
 // would turn into 1 ms timers (a kill_time of 1e10 s would SIGKILL at once, a health interval of
 // 1e10 s would probe a thousand times a second). 2147483 s is 24.8 days.
-export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 const tooLong = { error: `must be at most ${MAX_SECONDS} seconds (24.8 days)` };
 const seconds = z.number({ error: 'must be a number of seconds' }).check(z.nonnegative({ error: 'must not be negative' }), z.lte(MAX_SECONDS, tooLong));
 const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: 'must be more than 0 seconds' }), z.lte(MAX_SECONDS, tooLong));

@@ -9,6 +9,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeError } from '../common/errors.ts';
+import { MAX_TIMER_MS } from '../common/clock.ts';
 import type { HealthCheckPlan } from './checker.ts';
 import { formatDuration, runProbe, type ProbeResult } from './probe.ts';
 
@@ -37,7 +38,7 @@ export interface NcolonyExtras {
 export type NcolonyExtrasResult = { ok: true; extras: NcolonyExtras } | { ok: false; errors: string[] };
 
 // The longest timer Node can set, in seconds: a period above it would fire at once.
-const MAX_PERIOD_S = Math.floor(0x7fffffff / 1000);
+const MAX_PERIOD_S = Math.floor(MAX_TIMER_MS / 1000);
 
 // The health check plan for a process with "ncolony.beatcheck" (a relative status path is taken from opts.cwd).
 export function beatcheckProbe(cfg: BeatcheckConfig, name: string, opts: { cwd?: string | undefined; now?: () => number } = {}): HealthCheckPlan {

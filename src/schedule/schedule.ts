@@ -12,7 +12,7 @@
 // the local time zone of colony's process: UTC in a container unless TZ (or /etc/localtime)
 // says otherwise.
 import { Cron } from 'croner';
-import type { Clock, Timer } from '../common/clock.ts';
+import { MAX_TIMER_MS, type Clock, type Timer } from '../common/clock.ts';
 
 export type Schedule =
   | { kind: 'cron'; expression: string; timeoutMs?: number }
@@ -20,9 +20,6 @@ export type Schedule =
 
 export type ParseScheduleResult = { ok: true; schedule: Schedule } | { ok: false; error: string };
 
-// Node's timers fire at once (with a warning) for delays of 2^31 ms (~24.8 days) or more: longer
-// waits are made of several timers.
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const OBJECT_KEYS = ['cron', 'every', 'timeout'];
 

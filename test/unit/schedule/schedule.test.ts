@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FakeClock, type Timer } from '../../../src/common/clock.ts';
-import { MAX_TIMER_MS, nextRun, parseSchedule, Scheduler, type Schedule } from '../../../src/schedule/schedule.ts';
+import { MAX_TIMER_MS } from '../../../src/common/clock.ts';
+import { nextRun, parseSchedule, Scheduler, type Schedule } from '../../../src/schedule/schedule.ts';
 
 // Cron expressions are read in local time; dates are built in local time too, in January,
 // far from any daylight-saving change, so these hold in any TZ.
