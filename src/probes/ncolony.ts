@@ -9,9 +9,9 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeError } from '../common/errors.ts';
-import { MAX_TIMER_MS } from '../common/clock.ts';
+import { MAX_TIMER_MS, type Clock } from '../common/clock.ts';
 import type { HealthCheckPlan } from './checker.ts';
-import { formatDuration, runProbe, type ProbeResult } from './probe.ts';
+import { formatDuration, runProbe, type ProbeOptions, type ProbeResult } from './probe.ts';
 
 export const BEATCHECK_KEY = 'ncolony.beatcheck';
 export const HTTPCHECK_KEY = 'ncolony.httpcheck';
@@ -41,11 +41,12 @@ export type NcolonyExtrasResult = { ok: true; extras: NcolonyExtras } | { ok: fa
 const MAX_PERIOD_S = Math.floor(MAX_TIMER_MS / 1000);
 
 // The health check plan for a process with "ncolony.beatcheck" (a relative status path is taken from opts.cwd).
-export function beatcheckProbe(cfg: BeatcheckConfig, name: string, opts: { cwd?: string | undefined; now?: () => number } = {}): HealthCheckPlan {
+export function beatcheckProbe(cfg: BeatcheckConfig, name: string, opts: { cwd?: string | undefined; clock?: Pick<Clock, 'wallNow'> | undefined } = {}): HealthCheckPlan {
   // cwd: the process's working directory, where its heart client resolves a relative path too (else colony's own).
-  // now: the wall clock that file mtimes are compared with (tests pass their own).
+  // clock: its wallNow() is what file mtimes are compared with (default Date.now; tests pass a FakeClock).
   const periodMs = cfg.period * 1000;
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock;
+  const now = clock ? () => clock.wallNow() : Date.now;
   const base = resolve(opts.cwd ?? process.cwd(), cfg.status);
   const probe = async (): Promise<ProbeResult> => {
     let file = base;
@@ -67,12 +68,12 @@ export function beatcheckProbe(cfg: BeatcheckConfig, name: string, opts: { cwd?:
   return { probe, intervalMs: periodMs, timeoutMs: periodMs, retries: 1, startPeriodMs: periodMs * cfg.grace };
 }
 
-// The health check plan for a process with "ncolony.httpcheck".
-export function httpcheckProbe(cfg: HttpcheckConfig): HealthCheckPlan {
+// The health check plan for a process with "ncolony.httpcheck" (opts.clock times the GET's timeout; default the real clock).
+export function httpcheckProbe(cfg: HttpcheckConfig, opts: Pick<ProbeOptions, 'clock'> = {}): HealthCheckPlan {
   const periodMs = cfg.period * 1000;
   const timeoutMs = Math.min(cfg.period, cfg.timeout) * 1000;
   return {
-    probe: () => runProbe({ kind: 'http', url: cfg.url }, { timeoutMs }),
+    probe: () => runProbe({ kind: 'http', url: cfg.url }, { timeoutMs, clock: opts.clock }),
     intervalMs: periodMs,
     timeoutMs,
     retries: cfg.maxBad + 1,

@@ -4,6 +4,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { isIPv6, connect as netConnect } from 'node:net';
 import { stat } from 'node:fs/promises';
+import { realClock, type Clock, type Timer } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
 import { describeExit, type ExitStatus } from '../process/exit-status.ts';
 import { realSpawner, type Child, type Spawner } from '../process/spawner.ts';
@@ -31,12 +32,20 @@ export interface ProbeOptions {
   // For exec probes: the set of pids colony's reaper must leave alone (the pid is in it while the command runs,
   // so that the reaper does not steal the exit status libuv waits for).
   own?: Set<number> | undefined;
-  // For exec probes: how the command is started (tests inject one that records the exit).
+  // For exec probes: how the command is started (default: the real spawner; tests inject fake children).
   spawner?: Spawner | undefined;
+  // The timers of every timeout (default: the real clock; tests pass a FakeClock).
+  clock?: Clock | undefined;
+  // For exec probes: kill(2), for the SIGKILL to the command's process group at the timeout (default: process.kill).
+  kill?: ((pid: number, signal: NodeJS.Signals) => void) | undefined;
 }
 
 // How long an exec probe waits for its command to die after the SIGKILL before giving up on it.
-const KILL_WAIT_MS = 2000;
+export const KILL_WAIT_MS = 2000;
+
+// The real clock, made on first use, for callers that pass none.
+let defaultClock: Clock | undefined;
+const clockOf = (opts: ProbeOptions): Clock => opts.clock ?? (defaultClock ??= realClock());
 
 // A duration for humans: '2 s', '1.5 s', '250 ms'.
 export function formatDuration(ms: number): string {
@@ -48,11 +57,11 @@ export function formatDuration(ms: number): string {
 export function runProbe(spec: ProbeSpec, opts: ProbeOptions): Promise<ProbeResult> {
   switch (spec.kind) {
     case 'tcp':
-      return tcpProbe(spec.host, spec.port, opts.timeoutMs);
+      return tcpProbe(spec.host, spec.port, opts.timeoutMs, clockOf(opts));
     case 'http':
-      return httpProbe(spec.url, opts.timeoutMs);
+      return httpProbe(spec.url, opts.timeoutMs, clockOf(opts));
     case 'file':
-      return fileProbe(spec.path, opts.timeoutMs);
+      return fileProbe(spec.path, opts.timeoutMs, clockOf(opts));
     case 'exec':
       return execProbe(spec.args, opts);
     case 'log':
@@ -147,18 +156,18 @@ function describeFailure(err: unknown): string {
 }
 
 // A promise settled by the first of `run`'s result and a timeout; `cleanup` runs once either way.
-function withTimeout(timeoutMs: number, run: (finish: (r: ProbeResult) => void) => () => void): Promise<ProbeResult> {
+function withTimeout(timeoutMs: number, clock: Clock, run: (finish: (r: ProbeResult) => void) => () => void): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     let cleanup: () => void = () => undefined;
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       cleanup();
       resolve(r);
     };
-    const timer = setTimeout(() => finish(timedOut(timeoutMs)), Math.max(0, timeoutMs));
+    const timer = clock.setTimeout(() => finish(timedOut(timeoutMs)), Math.max(0, timeoutMs));
     try {
       const c = run(finish);
       if (done) c();
@@ -169,8 +178,8 @@ function withTimeout(timeoutMs: number, run: (finish: (r: ProbeResult) => void) 
   });
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  return withTimeout(timeoutMs, (finish) => {
+function tcpProbe(host: string, port: number, timeoutMs: number, clock: Clock): Promise<ProbeResult> {
+  return withTimeout(timeoutMs, clock, (finish) => {
     const socket = netConnect({ host, port });
     socket.once('connect', () => finish({ ok: true, detail: 'connected' }));
     socket.once('error', (err) => finish({ ok: false, detail: describeFailure(err) }));
@@ -178,7 +187,7 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeR
   });
 }
 
-function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
+function httpProbe(url: string, timeoutMs: number, clock: Clock): Promise<ProbeResult> {
   let target: URL;
   try {
     target = new URL(url);
@@ -193,7 +202,7 @@ function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
         ? (process.getBuiltinModule('node:https') as typeof import('node:https')).request
         : undefined;
   if (!send) return Promise.resolve({ ok: false, detail: `unsupported URL scheme ${JSON.stringify(target.protocol)} (http: or https: only)` });
-  return withTimeout(timeoutMs, (finish) => {
+  return withTimeout(timeoutMs, clock, (finish) => {
     // agent: false — a fresh connection each time, closed after the answer: nothing pooled between checks.
     // Redirects are not followed (node:http never does): a 3xx answer is itself a success.
     const req: ClientRequest = send(target, { method: 'GET', agent: false, headers: { 'user-agent': 'colony-probe', connection: 'close' } });
@@ -208,8 +217,8 @@ function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
   });
 }
 
-function fileProbe(path: string, timeoutMs: number): Promise<ProbeResult> {
-  return withTimeout(timeoutMs, (finish) => {
+function fileProbe(path: string, timeoutMs: number, clock: Clock): Promise<ProbeResult> {
+  return withTimeout(timeoutMs, clock, (finish) => {
     stat(path).then(
       () => finish({ ok: true, detail: 'exists' }),
       (err: unknown) => finish({ ok: false, detail: describeFailure(err) }),
@@ -229,15 +238,18 @@ function inheritedEnv(): Record<string, string> {
 function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
   if (args.length === 0 || args[0] === '') return Promise.resolve({ ok: false, detail: 'no command to run' });
   const spawn = opts.spawner ?? realSpawner;
+  const kill = opts.kill ?? ((target: number, signal: NodeJS.Signals) => process.kill(target, signal));
+  const clock = clockOf(opts);
   return new Promise((resolve) => {
     let done = false;
     let timedOutAt = false;
-    let killWait: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
+    let killWait: Timer | undefined;
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      if (killWait) clearTimeout(killWait);
+      if (timer) clock.clearTimeout(timer);
+      if (killWait) clock.clearTimeout(killWait);
       resolve(r);
     };
     let child: Child;
@@ -252,10 +264,11 @@ function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
     // The probe's output is not used: read and dropped, so that it never blocks on a full pipe.
     child.stdout?.onChunk(() => undefined);
     child.stderr?.onChunk(() => undefined);
-    const timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
+      timer = undefined;
       timedOutAt = true;
-      if (pid !== undefined) killGroup(pid);
-      killWait = setTimeout(() => finish(timedOut(opts.timeoutMs)), KILL_WAIT_MS);
+      if (pid !== undefined) killGroup(kill, pid);
+      killWait = clock.setTimeout(() => finish(timedOut(opts.timeoutMs)), KILL_WAIT_MS);
     }, Math.max(0, opts.timeoutMs));
     child.onExit((status: ExitStatus) => {
       if (pid !== undefined) opts.own?.delete(pid);
@@ -266,12 +279,14 @@ function execProbe(args: string[], opts: ProbeOptions): Promise<ProbeResult> {
   });
 }
 
-function killGroup(pid: number): void {
+// SIGKILL to the command's process group; to the pid alone if there is no such group (ESRCH), and nothing if
+// the process is gone too (ESRCH again).
+function killGroup(kill: (pid: number, signal: NodeJS.Signals) => void, pid: number): void {
   try {
-    process.kill(-pid, 'SIGKILL');
+    kill(-pid, 'SIGKILL');
   } catch {
     try {
-      process.kill(pid, 'SIGKILL');
+      kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }

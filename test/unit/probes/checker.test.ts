@@ -85,6 +85,25 @@ describe('HealthChecker start period and retries', () => {
     assert.equal(h.checker.lastDetail, 'HTTP 503');
   });
 
+  test('a check begun within the start period is not counted, even when its failure arrives after it', async () => {
+    const clock = new FakeClock();
+    const p = deferredProbe(clock);
+    const h = checkerWith(clock, p.probe, { startPeriodMs: 1500, retries: 1 });
+    h.checker.start();
+    await advance(clock, 1000);
+    assert.deepEqual(p.calls, [1000]);
+    await advance(clock, 800); // 1800: past the start period, the check begun at 1000 still running
+    p.settle(0, fail('slow and down'));
+    await flush();
+    assert.equal(h.checker.failures, 0, 'the failure of a check begun at 1000 was counted');
+    assert.deepEqual(h.unhealthy, []);
+    assert.equal(h.checker.lastDetail, 'slow and down');
+    await advance(clock, 200); // 2000: begun after the start period
+    p.settle(1, fail('down'));
+    await flush();
+    assert.deepEqual(h.unhealthy, [{ at: 2000, detail: 'down' }]);
+  });
+
   test('without a start period, `retries` failures in a row make it unhealthy at the retries-th check', async () => {
     const clock = new FakeClock();
     const p = scriptedProbe(clock, [fail('connection refused')]);
@@ -140,6 +159,21 @@ describe('HealthChecker start period and retries', () => {
     h.checker.start();
     await advance(clock, 1000);
     assert.deepEqual(h.unhealthy, [{ at: 1000, detail: 'check failed: boom' }]);
+  });
+
+  test('a probe that throws instead of returning a promise counts as a failure, and checking goes on', async () => {
+    const clock = new FakeClock();
+    const calls: number[] = [];
+    const probe = (): Promise<ProbeResult> => {
+      calls.push(clock.now());
+      throw new Error('thrown at once');
+    };
+    const h = checkerWith(clock, probe, { retries: 2 });
+    h.checker.start();
+    await advance(clock, 2000);
+    assert.deepEqual(h.unhealthy, [{ at: 2000, detail: 'check failed: thrown at once' }]);
+    await advance(clock, 1000);
+    assert.deepEqual(calls, [1000, 2000, 3000]);
   });
 
   test('a callback that throws is logged and checking goes on', async () => {
@@ -276,6 +310,20 @@ describe('waitReady', () => {
     await advance(clock, 2000);
     assert.equal(calls.length, 4);
     assert.equal(clock.pending(), 0);
+  });
+
+  test('a check that rejects or throws is a failure: retried everyMs later, its error the detail at the timeout', async () => {
+    const clock = new FakeClock();
+    const calls: number[] = [];
+    const probe = (): Promise<ProbeResult> => {
+      calls.push(clock.now());
+      if (calls.length === 1) return Promise.reject(new Error('refused'));
+      throw new Error('thrown at once');
+    };
+    const w = waitReady({ probe, timeoutMs: 250, everyMs: 100, clock });
+    await advance(clock, 250);
+    assert.deepEqual(calls, [0, 100, 200]);
+    assert.deepEqual(await w.promise, { ok: false, detail: 'check failed: thrown at once' });
   });
 
   test('the next check waits for the previous one to end (never two at once)', async () => {

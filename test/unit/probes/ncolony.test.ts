@@ -12,6 +12,7 @@ import { FakeClock } from '../../../src/common/clock.ts';
 import { memoryLog } from '../../../src/log/logger.ts';
 import { HealthChecker, type HealthCheckPlan } from '../../../src/probes/checker.ts';
 import { beatcheckProbe, httpcheckProbe, parseNcolonyExtras } from '../../../src/probes/ncolony.ts';
+import type { ProbeResult } from '../../../src/probes/probe.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 // The wall-clock time the tests pretend it is (file mtimes are set relative to it).
@@ -30,7 +31,8 @@ describe('beatcheck probe', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const at = (ms: number) => ({ now: () => ms });
+  // A wall clock stopped at `ms`.
+  const at = (ms: number) => ({ clock: { wallNow: () => ms } });
 
   test('a status file touched within the period is healthy; older than the period is not', async () => {
     const status = join(dir, 'web.beat');
@@ -64,8 +66,16 @@ describe('beatcheck probe', () => {
     const cwd = join(dir, 'app');
     mkdirSync(cwd);
     touch(join(cwd, 'alive'), 2000);
-    const plan = beatcheckProbe({ period: 10, grace: 1, status: 'alive' }, 'web', { cwd, now: () => NOW });
+    const plan = beatcheckProbe({ period: 10, grace: 1, status: 'alive' }, 'web', { cwd, ...at(NOW) });
     assert.deepEqual(await plan.probe(), { ok: true, detail: 'heartbeat 2 s ago' });
+  });
+
+  test('without a clock, file ages are taken from the real wall clock', async () => {
+    const status = join(dir, 'real.beat');
+    touch(status, 3000, Date.now());
+    const r = await beatcheckProbe({ period: 10, grace: 3, status }, 'web').probe();
+    assert.equal(r.ok, true, r.detail);
+    assert.match(r.detail, /^heartbeat 3(\.\d+)? s ago$/);
   });
 
   test('the plan: a check every period, one failure is unhealthy, start period = period × grace', () => {
@@ -76,11 +86,11 @@ describe('beatcheck probe', () => {
 
 // Runs a plan in a HealthChecker on a virtual clock whose wall time is NOW + virtual ms; the probe does real
 // file I/O, so each step waits until the checks begun so far have settled.
-function runPlan(make: (now: () => number) => HealthCheckPlan) {
-  const clock = new FakeClock();
+function runPlan(make: (clock: FakeClock) => HealthCheckPlan) {
+  const clock = new FakeClock(NOW);
   const unhealthy: Array<{ at: number; detail: string }> = [];
   const healthy: number[] = [];
-  const plan = make(() => NOW + clock.now());
+  const plan = make(clock);
   let begun = 0;
   let settled = 0;
   const checker = new HealthChecker({
@@ -111,7 +121,7 @@ describe('beatcheck in a HealthChecker (NColony defect 8 fixed)', () => {
 
   test('no status file yet: not fatal during the grace period, unhealthy at the first check after it', async () => {
     const status = join(dir, 'late');
-    const r = runPlan((now) => beatcheckProbe({ period: 10, grace: 3, status }, 'web', { now }));
+    const r = runPlan((clock) => beatcheckProbe({ period: 10, grace: 3, status }, 'web', { clock }));
     r.checker.start();
     await r.advance(10_000);
     await r.advance(10_000);
@@ -123,7 +133,7 @@ describe('beatcheck in a HealthChecker (NColony defect 8 fixed)', () => {
 
   test('a heart that beats keeps it healthy; when it stops, the next check past the period is unhealthy', async () => {
     const status = join(dir, 'beating');
-    const r = runPlan((now) => beatcheckProbe({ period: 10, grace: 3, status }, 'web', { now }));
+    const r = runPlan((clock) => beatcheckProbe({ period: 10, grace: 3, status }, 'web', { clock }));
     r.checker.start();
     touch(status, 0, NOW + 9000); // first beat at 9 s
     await r.advance(10_000);
@@ -140,7 +150,7 @@ describe('beatcheck in a HealthChecker (NColony defect 8 fixed)', () => {
   test('after a restart the grace period applies again (NColony restarted at every check)', async () => {
     const status = join(dir, 'stale');
     touch(status, 0, NOW - 60_000); // a minute-old beat from the previous process
-    const r = runPlan((now) => beatcheckProbe({ period: 10, grace: 2, status }, 'web', { now }));
+    const r = runPlan((clock) => beatcheckProbe({ period: 10, grace: 2, status }, 'web', { clock }));
     r.checker.start();
     await r.advance(10_000);
     await r.advance(10_000);
@@ -162,6 +172,7 @@ describe('httpcheck', () => {
   let base = '';
   before(async () => {
     server = createServer((req, res) => {
+      if (req.url === '/hang') return; // never answers
       res.writeHead(req.url === '/health' ? 200 : 503).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -183,8 +194,22 @@ describe('httpcheck', () => {
     assert.deepEqual(await httpcheckProbe({ url: `${base}/broken`, period: 5, grace: 1, maxBad: 0, timeout: 2 }).probe(), { ok: false, detail: 'HTTP 503' });
   });
 
+  test('with a clock given, the GET times out on it, at exactly the timeout', async () => {
+    const clock = new FakeClock();
+    const plan = httpcheckProbe({ url: `${base}/hang`, period: 5, grace: 1, maxBad: 0, timeout: 2 }, { clock });
+    let result: ProbeResult | undefined;
+    void plan.probe().then((r) => (result = r));
+    await waitFor('the GET timeout to be set on the virtual clock', () => clock.pending() === 1);
+    clock.advance(1999);
+    await tick();
+    assert.equal(result, undefined);
+    clock.advance(1);
+    await tick();
+    assert.deepEqual(result, { ok: false, detail: 'timed out after 2 s' });
+  });
+
   test('more than maxBad failures in a row after the grace period → unhealthy', async () => {
-    const r = runPlan(() => httpcheckProbe({ url: `${base}/broken`, period: 5, grace: 2, maxBad: 2, timeout: 2 }));
+    const r = runPlan((clock) => httpcheckProbe({ url: `${base}/broken`, period: 5, grace: 2, maxBad: 2, timeout: 2 }, { clock }));
     r.checker.start();
     // the check at 5 s is in the grace period (begun before 10 s); those at 10 s and 15 s count
     for (let i = 0; i < 3; i++) await r.advance(5000);

@@ -1,4 +1,5 @@
-// runProbe against real loopback servers, real files and real commands; parseTcpTarget.
+// runProbe against real loopback servers, real files and real commands; the exec probe's timeout, SIGKILL
+// and kill wait on a virtual clock with fake commands; parseTcpTarget.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -6,10 +7,12 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { describeProbe, formatDuration, parseTcpTarget, runProbe } from '../../../src/probes/probe.ts';
+import { FakeClock } from '../../../src/common/clock.ts';
+import { describeProbe, formatDuration, KILL_WAIT_MS, parseTcpTarget, runProbe, type ProbeOptions, type ProbeResult } from '../../../src/probes/probe.ts';
 import type { ExitStatus } from '../../../src/process/exit-status.ts';
 import { realSpawner, type Spawner } from '../../../src/process/spawner.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { advance, fakeExecWorld, FakeCommand, flush } from '../helpers/probe-fakes.ts';
 
 const T = { timeoutMs: 3000 };
 
@@ -97,6 +100,22 @@ describe('http probe', () => {
   test('a closed port is "connection refused"', async () => {
     const port = await closedPort();
     assert.deepEqual(await runProbe({ kind: 'http', url: `http://127.0.0.1:${port}/` }, T), { ok: false, detail: 'connection refused' });
+  });
+
+  test('with a clock given, the timeout is on that clock: a server that never answers times out at exactly timeoutMs', async () => {
+    const clock = new FakeClock();
+    hits.delete('/hang');
+    let result: ProbeResult | undefined;
+    void runProbe({ kind: 'http', url: `${base}/hang` }, { timeoutMs: 50, clock }).then((r) => (result = r));
+    // A real timer of the same delay set after the probe's: had the probe used real time, it would have fired first.
+    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the request to reach the server', () => hits.get('/hang') === 1);
+    assert.equal(result, undefined, 'settled on real time');
+    await advance(clock, 49);
+    assert.equal(result, undefined);
+    await advance(clock, 1);
+    assert.deepEqual(result, { ok: false, detail: 'timed out after 50 ms' });
+    assert.equal(clock.pending(), 0);
   });
 
   test('a bad URL or scheme is a failure, not a rejection', async () => {
@@ -257,6 +276,125 @@ describe('exec probe', () => {
   test('output is drained: a chatty command does not block on a full pipe', async () => {
     const r = await runProbe({ kind: 'exec', args: ['sh', '-c', 'head -c 1000000 /dev/zero; head -c 1000000 /dev/zero >&2'] }, { ...T, env });
     assert.deepEqual(r, { ok: true, detail: 'exit code 0' });
+  });
+});
+
+describe('exec probe on virtual time', () => {
+  // Starts an exec probe of `timeoutMs` on a fake clock with fake commands; `result` is set when it settles.
+  function start(timeoutMs = 500, over: Partial<ProbeOptions> = {}) {
+    const clock = new FakeClock();
+    const world = fakeExecWorld(clock);
+    const own = new Set<number>();
+    const run: { result: ProbeResult | undefined; settledAt: number | undefined } = { result: undefined, settledAt: undefined };
+    void runProbe({ kind: 'exec', args: ['check', '--quick'] }, { timeoutMs, env: { PATH: '/bin' }, cwd: '/srv', uid: 7, gid: 8, own, clock, spawner: world.spawner, kill: world.kill, ...over }).then((r) => {
+      run.result = r;
+      run.settledAt = clock.now();
+    });
+    return { clock, world, own, run };
+  }
+
+  test('the command is started as asked and its pid is in `own` while it runs', async () => {
+    const { world, own } = start();
+    await flush();
+    assert.equal(world.commands.length, 1);
+    const request = world.commands[0]!.request;
+    assert.deepEqual({ args: request.args, env: request.env, cwd: request.cwd, uid: request.uid, gid: request.gid }, { args: ['check', '--quick'], env: { PATH: '/bin' }, cwd: '/srv', uid: 7, gid: 8 });
+    assert.deepEqual([...own], [4000]);
+  });
+
+  test('a command that outlives its timeout: SIGKILL to its process group exactly at the timeout, the result once it dies', async () => {
+    const { clock, world, own, run } = start(500);
+    await advance(clock, 499);
+    assert.deepEqual(world.signals, [], 'no signal before the timeout');
+    await advance(clock, 1);
+    assert.deepEqual(world.signals, [{ pid: -4000, signal: 'SIGKILL', at: 500 }]);
+    assert.equal(run.result, undefined, 'the result waits for the command to die');
+    await advance(clock, 100);
+    world.commands[0]!.exit({ code: null, signal: 'SIGKILL' });
+    await flush();
+    assert.deepEqual(run.result, { ok: false, detail: 'timed out after 500 ms' });
+    assert.equal(run.settledAt, 600);
+    assert.equal(own.size, 0, 'the pid is released at its exit');
+    assert.equal(clock.pending(), 0, 'the kill wait is cleared');
+  });
+
+  test('a command that does not die after the SIGKILL: the result is a timeout KILL_WAIT_MS later', async () => {
+    const { clock, world, run } = start(500);
+    await advance(clock, 500 + KILL_WAIT_MS - 1);
+    assert.equal(run.result, undefined);
+    await advance(clock, 1);
+    assert.deepEqual(run.result, { ok: false, detail: 'timed out after 500 ms' });
+    assert.equal(run.settledAt, 500 + KILL_WAIT_MS);
+    assert.deepEqual(world.signals, [{ pid: -4000, signal: 'SIGKILL', at: 500 }], 'one SIGKILL, not repeated');
+    assert.equal(clock.pending(), 0);
+    world.commands[0]!.exit({ code: 0, signal: null }); // a late exit changes nothing
+    await flush();
+    assert.deepEqual(run.result, { ok: false, detail: 'timed out after 500 ms' });
+  });
+
+  test('no such process group (ESRCH): the SIGKILL goes to the pid itself', async () => {
+    const { clock, world } = start(500);
+    world.noGroup = true;
+    await advance(clock, 500);
+    assert.deepEqual(world.signals, [
+      { pid: -4000, signal: 'SIGKILL', at: 500 },
+      { pid: 4000, signal: 'SIGKILL', at: 500 },
+    ]);
+  });
+
+  const exits: Array<[string, { code: number | null; signal: NodeJS.Signals | null }, ProbeResult]> = [
+    ['exit code 0 is ok', { code: 0, signal: null }, { ok: true, detail: 'exit code 0' }],
+    ['a non-zero exit code is a failure naming it', { code: 3, signal: null }, { ok: false, detail: 'exit code 3' }],
+    ['a death by a signal is a failure naming it', { code: null, signal: 'SIGSEGV' }, { ok: false, detail: 'killed by SIGSEGV' }],
+  ];
+  for (const [name, status, expected] of exits) {
+    test(`in time: ${name}, at once and with no signal sent`, async () => {
+      const { clock, world, own, run } = start(500);
+      await advance(clock, 499);
+      world.commands[0]!.exit(status);
+      await flush();
+      assert.deepEqual(run.result, expected);
+      assert.equal(run.settledAt, 499);
+      await advance(clock, 5000);
+      assert.deepEqual(world.signals, []);
+      assert.equal(own.size, 0);
+      assert.equal(clock.pending(), 0, 'the timeout is cleared');
+    });
+  }
+
+  test('a spawn that throws is a failure saying so, with nothing left running', async () => {
+    const clock = new FakeClock();
+    const world = fakeExecWorld(clock);
+    world.failSpawn = Object.assign(new Error('spawn EAGAIN'), { code: 'EAGAIN' });
+    const own = new Set<number>();
+    const r = await runProbe({ kind: 'exec', args: ['check'] }, { timeoutMs: 500, own, clock, spawner: world.spawner, kill: world.kill });
+    assert.deepEqual(r, { ok: false, detail: 'could not start: spawn EAGAIN' });
+    assert.equal(clock.pending(), 0);
+    assert.equal(own.size, 0);
+    assert.deepEqual(world.signals, []);
+  });
+
+  test('a command that cannot be started (no pid, a spawn error at its exit) is a failure naming the error, never signalled', async () => {
+    const clock = new FakeClock();
+    const world = fakeExecWorld(clock);
+    let command: FakeCommand | undefined;
+    let result: ProbeResult | undefined;
+    const spawner = (req: Parameters<typeof world.spawner>[0]): FakeCommand => (command = new FakeCommand(undefined, req));
+    void runProbe({ kind: 'exec', args: ['missing'] }, { timeoutMs: 500, clock, spawner, kill: world.kill }).then((r) => (result = r));
+    await advance(clock, 10);
+    command!.exit({ code: null, signal: null, spawnError: 'ENOENT' });
+    await flush();
+    assert.deepEqual(result, { ok: false, detail: 'executable not found (ENOENT)' });
+    await advance(clock, 5000);
+    assert.deepEqual(world.signals, []);
+    assert.equal(clock.pending(), 0);
+  });
+
+  test('an empty command is a failure, and nothing is started', async () => {
+    const clock = new FakeClock();
+    const world = fakeExecWorld(clock);
+    assert.deepEqual(await runProbe({ kind: 'exec', args: [] }, { timeoutMs: 500, clock, spawner: world.spawner }), { ok: false, detail: 'no command to run' });
+    assert.equal(world.commands.length, 0);
   });
 });
 
