@@ -14,11 +14,12 @@ import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
-import { createReaper, listChildren } from './system/reaper.ts';
+import { listChildren, procStart } from './system/proc.ts';
+import { createReaper } from './system/reaper.ts';
 import { filePolicyFrom } from './system/security.ts';
 import { launcherCommand } from './system/self.ts';
 import { handledSignals, signalAction } from './system/signals.ts';
-import { procStart, processStatus, StatusFile } from './status/file.ts';
+import { processStatus, StatusFile } from './status/file.ts';
 import { MAIN_NAME, Supervisor } from './supervisor/supervisor.ts';
 import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './main-command/terminal.ts';
 
@@ -138,13 +139,13 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
         }
       });
     }
-    supervisor.onFinished = (code, reason) => finish(reason, false, code);
+    supervisor.finished.on(({ code, reason }) => finish(reason, false, code));
   });
 
   log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main, ...(o.main ? { main_output: o.mainOutput, terminal } : {}), ...(o.only ? { only: o.only } : {}) });
   const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
   if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
-  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy, oneOff('config'));
+  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy, oneOff('config'), { clock });
   const started = new Date().toISOString();
   const selfStart = procStart('self') ?? '';
   const status = !usable.state
@@ -152,20 +153,20 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     : new StatusFile(o.state, log, () => ({
         colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
         processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name), p.name !== MAIN_NAME && !supervisor.isSelected(p.name))),
-      }));
-  if (status) supervisor.onAnyChange(() => status.touch());
-  const acks = new Acks(o.state, log);
+      }), { clock });
+  if (status) supervisor.changes.on(() => status.touch());
+  const acks = new Acks(o.state, log, { clock });
   const messages = !usable.messages ? undefined : new MessagesDir(
     o.messages,
     (m, file) => {
-      const restarting = supervisor.restartTargets(m).map((p) => ({ name: p.name, starts: p.snapshot.starts }));
-      const problem = supervisor.handle(m);
-      acks.record(file, problem ? { ok: false, error: problem, restarting: [] } : { ok: true, restarting });
-      return problem;
+      const outcome = supervisor.handle(m);
+      acks.record(file, outcome.ok ? outcome : { ...outcome, restarting: [] });
+      return outcome.ok ? undefined : outcome.error;
     },
     log,
     o.frequencyMs,
     filePolicy,
+    { clock },
   );
   if (o.main) {
     supervisor.startMain(o.main, JSON.stringify({ args: o.main }), { output: o.mainOutput, terminal });
@@ -173,7 +174,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     // have it): Ctrl-C then reaches colony during the shutdown, and a parent shell gets it back as it was.
     if (terminal) {
       let back = false;
-      supervisor.get(MAIN_NAME)!.onChange((p) => {
+      supervisor.get(MAIN_NAME)!.changes.on((p) => {
         if (back || !p.isFinal) return;
         back = true;
         const failed = takeBackTerminal(libc!);

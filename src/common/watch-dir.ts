@@ -1,11 +1,13 @@
 // Following one flat directory: inotify through chokidar for each file event, a full rescan when the
 // watcher is armed (so nothing written during its set-up is missed), when the directory itself appears
 // or goes, when its path comes to lead to another directory (a symlink swap), and every `frequencyMs`
-// as a backup.
+// as a backup (on the injected clock, so that unit tests drive it in virtual time).
 import type { FSWatcher } from 'chokidar';
 import { statSync, watch as watchParent, type FSWatcher as ParentWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { realClock, type Clock, type Timer } from './clock.ts';
 import { describeError } from './errors.ts';
+import type { FileSystem } from './fs-world.ts';
 import type { Log } from '../log/logger.ts';
 
 export interface DirWatch {
@@ -22,8 +24,18 @@ export interface DirWatchOptions {
   rescan(): void;
   frequencyMs: number;
   log: Log;
+  clock?: Clock; // the backup rescan's timer; the real clock by default
 }
 
+// What the config and messages directories take from the world; each part defaults to the real one.
+export interface DirWorld {
+  clock?: Clock;
+  fs?: FileSystem;
+  // Follows the directory (watchDir); a unit test passes a fake and pushes the file events itself.
+  watch?: (o: DirWatchOptions) => DirWatch;
+}
+
+// Follows one directory: calls onFile for each file event and rescan when the whole directory must be looked at again.
 export function watchDir(o: DirWatchOptions): DirWatch {
   // Kubernetes ConfigMap volumes: NAME -> ..data/NAME, ..data -> ..TIMESTAMP/; an update swaps the
   // ..data symlink, and no event names NAME. Any change to a '..' entry rescans the directory, so
@@ -109,19 +121,23 @@ export function watchDir(o: DirWatchOptions): DirWatch {
   } catch {
     // no parent directory to watch: the periodic rescan checks the path too
   }
-  const timer =
-    o.frequencyMs > 0
-      ? setInterval(() => {
-          recheck();
-          o.rescan();
-        }, o.frequencyMs)
-      : undefined;
-  timer?.unref();
+  // The backup rescan, every frequencyMs: armed again before each rescan, so that one that throws does not end it.
+  const clock = o.clock ?? realClock();
+  let timer: Timer | undefined;
+  const every = (): void => {
+    timer = clock.setTimeout(() => {
+      if (closed) return;
+      every();
+      recheck();
+      o.rescan();
+    }, o.frequencyMs);
+  };
+  if (o.frequencyMs > 0) every();
   return {
     ready,
     async close() {
       closed = true;
-      if (timer) clearInterval(timer);
+      if (timer) clock.clearTimeout(timer);
       parent?.close();
       await (await watching).close();
     },

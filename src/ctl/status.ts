@@ -1,5 +1,6 @@
 // ctl status (a table, or the state file as JSON) and ctl check (alive and every critical process up and healthy).
-import { readStatus, procStart, type ProcessStatus, type Status } from '../status/file.ts';
+import { readStatus, type ProcessStatus, type Status } from '../status/file.ts';
+import { procStart } from '../system/proc.ts';
 
 // "3d 4h", "5m 2s", "12s".
 function age(sinceIso: string, now: number): string {

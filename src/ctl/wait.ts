@@ -1,26 +1,10 @@
 // ctl ... --wait: waits until colony has handled the message (its acknowledgement in $STATE/acks/)
 // and, for restarts, until each restarted process runs again (and is ready); a reason otherwise.
 import { readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { ackPath, type Ack } from '../messages/acks.ts';
 import { readStatus } from '../status/file.ts';
 
-export const ACKS_DIR = 'acks';
-
-export interface Ack {
-  file: string;
-  ok: boolean;
-  error?: string;
-  at: string;
-  // Processes being restarted, with how many times each had been started before.
-  restarting: Array<{ name: string; starts: number }>;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// The path colony writes the acknowledgement of a message file to.
-export function ackPath(stateDir: string, messageFile: string): string {
-  return join(stateDir, ACKS_DIR, `${basename(messageFile)}.json`);
-}
 
 // Waits for the outcome of a message; returns undefined on success, else the reason.
 export async function waitFor(stateDir: string, messageFile: string, timeoutMs: number): Promise<string | undefined> {

@@ -2,54 +2,27 @@
 // into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
 // A bad file is reported once (per distinct content) and never disturbs the other names nor a
 // running process: the last good definition of a name stays in force until the file is fixed or removed.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+// A file that does not parse and was modified less than SETTLE_MS ago (common/input.ts) may be
+// half-written: after an event or a later rescan it is looked at again, not reported; the start-up
+// scan reports it at once. Timers and file ages come from the injected clock.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { processName, skipReason } from './name.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './parse.ts';
+import { realClock, type Clock, type Timer } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
+import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
+import { modifiedWithin, readLimited, SETTLE_MS } from '../common/input.ts';
 import type { Log } from '../log/logger.ts';
 import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../system/security.ts';
-import { watchDir, type DirWatch } from '../common/watch-dir.ts';
+import { watchDir, type DirWatch, type DirWatchOptions, type DirWorld } from '../common/watch-dir.ts';
 
 export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
 // After a file event, its name is looked at once more when its events have been quiet this long:
 // in a fast burst (add, change, remove) chokidar can lose the last event — its stat for an earlier
 // one races the unlink — and the process would otherwise run on until the backup rescan.
-const RECHECK_MS = 100;
-// A file that does not parse and was modified less than this long ago may be half-written by a writer
-// that does not rename into place: after an event it is looked at again, not reported, until it
-// parses or is this old (descriptors here, messages in messages/watcher.ts). The start-up scan and the
-// backup rescan report a descriptor at once.
-export const SETTLE_MS = 1000;
-
-// Reads a whole file, refusing one over `limit` bytes without reading it, and one that `check`
-// (given the opened file's fstat) finds a problem with (code 'EREFUSED', the message is the reason).
-// Opened with O_NONBLOCK: opening a FIFO for reading would otherwise block colony until a writer
-// comes (for good); it is then refused as not a regular file. (O_NONBLOCK does nothing to regular files.)
-export function readLimited(path: string, limit = MAX_FILE_BYTES, check?: (st: Stats) => string | undefined): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error(st.isFIFO() ? 'a FIFO, not a regular file' : 'not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
-    const problem = check?.(st);
-    if (problem) throw Object.assign(new Error(problem), { code: 'EREFUSED' });
-    if (st.size > limit) throw Object.assign(new Error(`file is ${st.size} bytes, over the ${limit}-byte limit`), { code: 'EFBIG' });
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(Math.max(4096, st.size + 1));
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      total += n;
-      if (total > limit) throw Object.assign(new Error(`file grew over the ${limit}-byte limit`), { code: 'EFBIG' });
-      chunks.push(buf.subarray(0, n));
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    closeSync(fd);
-  }
-}
+export const RECHECK_MS = 100;
 
 // The process names a directory listing stands for (skipped entries left out; NAME and NAME.json are one name).
 export function descriptorNames(files: string[]): Set<string> {
@@ -61,15 +34,6 @@ export function descriptorNames(files: string[]): Set<string> {
 // `unparsed`: the file was read but its content is not a valid descriptor (it may be half-written).
 export type Lookup = { kind: 'absent' } | { kind: 'ok'; descriptor: Descriptor; file: string; warnings: string[] } | { kind: 'error'; file: string; error: string; refused?: boolean; unparsed?: boolean };
 
-// Whether a file was modified less than `ms` ago (false when it cannot be stat'ed).
-export function modifiedWithin(file: string, ms: number): boolean {
-  try {
-    return Date.now() - statSync(file).mtimeMs < ms;
-  } catch {
-    return false;
-  }
-}
-
 export class ConfigDir {
   private readonly dir: string;
   private readonly apply: Apply;
@@ -79,20 +43,27 @@ export class ConfigDir {
   private readonly applied = new Map<string, string>();
   private readonly reported = new Map<string, string>();
   // Names with a look pending after their last event (see RECHECK_MS).
-  private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  private readonly rechecks = new Map<string, Timer>();
   private watcher: DirWatch | undefined;
   private missingReported = false;
   private scanned = false;
   private readonly absentIsNormal: boolean;
   private readonly policy: FilePolicy;
+  private readonly clock: Clock;
+  private readonly fs: FileSystem;
+  private readonly watch: (o: DirWatchOptions) => DirWatch;
 
   // `batch` wraps a full rescan, so that the supervisor sees the whole directory before it starts anything.
   private readonly batch: (fn: () => void) => void;
 
   // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
   // `absentIsNormal`: a directory that does not exist is said at info, not as a warning (a main
-  // command's image that has no processes of its own).
-  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn(), policy: FilePolicy = filePolicyFrom(process.env, undefined), absentIsNormal = false) {
+  // command's image that has no processes of its own). `world`: the clock (rechecks, file ages, the
+  // backup rescan), the file system (listing, file ages) and the watcher; the real ones by default.
+  constructor(dir: string, apply: Apply, log: Log, frequencyMs: number, batch: (fn: () => void) => void = (fn) => fn(), policy: FilePolicy = filePolicyFrom(process.env, undefined), absentIsNormal = false, world: DirWorld = {}) {
+    this.clock = world.clock ?? realClock();
+    this.fs = world.fs ?? realFileSystem;
+    this.watch = world.watch ?? watchDir;
     this.absentIsNormal = absentIsNormal;
     this.dir = dir;
     this.policy = policy;
@@ -105,7 +76,7 @@ export class ConfigDir {
   // Scans once, then follows changes. Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
   start(): Promise<void> {
     this.rescan();
-    this.watcher = watchDir({
+    this.watcher = this.watch({
       dir: this.dir,
       what: 'config',
       events: ['add', 'change', 'unlink'],
@@ -115,12 +86,13 @@ export class ConfigDir {
       rescan: () => this.rescan(),
       frequencyMs: this.frequencyMs,
       log: this.log,
+      clock: this.clock,
     });
     return this.watcher.ready;
   }
 
   async close(): Promise<void> {
-    for (const t of this.rechecks.values()) clearTimeout(t);
+    for (const t of this.rechecks.values()) this.clock.clearTimeout(t);
     this.rechecks.clear();
     await this.watcher?.close();
   }
@@ -132,8 +104,9 @@ export class ConfigDir {
   }
 
   private recheckLater(name: string): void {
-    clearTimeout(this.rechecks.get(name));
-    const timer = setTimeout(() => {
+    const pending = this.rechecks.get(name);
+    if (pending) this.clock.clearTimeout(pending);
+    const timer = this.clock.setTimeout(() => {
       this.rechecks.delete(name);
       if (this.reload(name, true) === 'unsettled') this.recheckLater(name);
     }, RECHECK_MS);
@@ -144,7 +117,7 @@ export class ConfigDir {
   rescan(): void {
     let files: string[] = [];
     try {
-      files = readdirSync(this.dir);
+      files = this.fs.readdir(this.dir);
       this.missingReported = false;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -180,7 +153,7 @@ export class ConfigDir {
       return 'done';
     }
     if (found.kind === 'error') {
-      if (settle && found.unparsed && modifiedWithin(found.file, SETTLE_MS)) return 'unsettled';
+      if (settle && found.unparsed && modifiedWithin(found.file, SETTLE_MS, this.clock.wallNow(), this.fs)) return 'unsettled';
       // A refused file's reason names the file itself.
       const line = found.refused ? `descriptor ${found.error}` : `bad descriptor ${found.file}: ${found.error}`;
       if (this.reported.get(name) !== line) {

@@ -1,7 +1,7 @@
 // A process descriptor: NColony's JSON format plus colony's keys (schema.ts), validated with errors
 // that name the field and the value. Pure: bytes in, descriptor or errors out; no I/O.
 import { parseNcolonyExtras, type NcolonyExtras } from '../probes/ncolony.ts';
-import { parseSchedule, type Schedule } from '../schedule/schedule.ts';
+import { parseSchedule, type Schedule } from '../schedule/parse.ts';
 import { signalName } from '../system/signals.ts';
 import { PROBE_KINDS, validateFields } from './schema.ts';
 

@@ -1,67 +1,68 @@
 // Acknowledgements of messages, for `colony ctl ... --wait`: $STATE/acks/<message file>.json says
 // whether the message was carried out (or why not) and which processes it restarts. Written
 // atomically; acknowledgements nobody collected are removed after ten minutes.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ACKS_DIR, ackPath, type Ack } from '../ctl/wait.ts';
+import { basename, join } from 'node:path';
+import { realClock, type Clock } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
+import { writeFileAtomically } from '../common/files.ts';
+import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
 import type { Log } from '../log/logger.ts';
 
-const KEEP_MS = 10 * 60 * 1000;
-const PRUNE_EVERY_MS = 60 * 1000; // pruning lists the directory: not on every message of a burst
+export const ACKS_DIR = 'acks';
 
-// mkdir -p, but with the real reason: on a read-only file system a recursive mkdirSync of a missing
-// directory reports ENOENT, not EROFS.
-function makeDir(dir: string): void {
-  try {
-    mkdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
-    else throw err;
-  }
+// The content of an acknowledgement file (read by ctl/wait.ts).
+export interface Ack {
+  file: string;
+  ok: boolean;
+  error?: string;
+  at: string;
+  // Processes being restarted, with how many times each had been started before.
+  restarting: Array<{ name: string; starts: number }>;
 }
+
+// The path colony writes the acknowledgement of a message file to.
+export function ackPath(stateDir: string, messageFile: string): string {
+  return join(stateDir, ACKS_DIR, `${basename(messageFile)}.json`);
+}
+
+export const KEEP_MS = 10 * 60 * 1000; // by file age: wall time against the file's mtime
+export const PRUNE_EVERY_MS = 60 * 1000; // pruning lists the directory: not on every message of a burst
 
 export class Acks {
   private readonly stateDir: string;
   private readonly log: Log;
+  private readonly clock: Clock;
+  private readonly fs: FileSystem;
   private failing = false;
-  private prunedAt = 0;
+  private prunedAt: number | undefined; // clock.now() of the last pruning
 
-  constructor(stateDir: string, log: Log) {
+  // `world`: the clock (acknowledgement times, pruning) and the file system; the real ones by default.
+  constructor(stateDir: string, log: Log, world: { clock?: Clock; fs?: FileSystem } = {}) {
     this.stateDir = stateDir;
     this.log = log;
+    this.clock = world.clock ?? realClock();
+    this.fs = world.fs ?? realFileSystem;
   }
 
   // Records the outcome of one message.
   record(messageFile: string, ack: Omit<Ack, 'file' | 'at'>): void {
     const dir = join(this.stateDir, ACKS_DIR);
-    const final = ackPath(this.stateDir, messageFile);
-    const temp = `${final}.${process.pid}.tmp`;
     try {
-      makeDir(dir);
-      writeFileSync(temp, JSON.stringify({ file: messageFile, at: new Date().toISOString(), ...ack }));
-      renameSync(temp, final);
+      writeFileAtomically(ackPath(this.stateDir, messageFile), JSON.stringify({ file: messageFile, at: new Date(this.clock.wallNow()).toISOString(), ...ack }), { fs: this.fs });
       this.failing = false;
-      if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune(dir);
+      if (this.prunedAt === undefined || this.clock.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune(dir);
     } catch (err) {
-      try {
-        rmSync(temp, { force: true }); // a full disk leaves a partial temp file: not one per message
-      } catch {
-        // a read-only directory: there is no temp file
-      }
       if (!this.failing) this.log.error('cannot write message acknowledgements (ctl --wait will time out)', { dir, error: describeError(err) });
       this.failing = true;
     }
   }
 
   private prune(dir: string): void {
-    const now = Date.now();
-    this.prunedAt = now;
-    for (const f of readdirSync(dir)) {
+    this.prunedAt = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    for (const f of this.fs.readdir(dir)) {
       try {
-        if (now - statSync(join(dir, f)).mtimeMs > KEEP_MS) rmSync(join(dir, f), { force: true });
+        if (wallNow - this.fs.mtimeMs(join(dir, f)) > KEEP_MS) this.fs.unlink(join(dir, f));
       } catch {
         // gone meanwhile
       }

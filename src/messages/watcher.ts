@@ -1,22 +1,24 @@
 // The messages directory: each message file is handled once, on arrival (inotify via chokidar) or
 // at start-up / rescan, then deleted. A message that cannot be carried out is logged with its file
 // name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
-import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { modifiedWithin, readLimited, SETTLE_MS } from '../descriptor/directory.ts';
 import { skipReason } from '../descriptor/name.ts';
 import { MAX_FILE_BYTES } from '../descriptor/parse.ts';
+import { realClock, type Clock, type Timer } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
+import { makeDir } from '../common/files.ts';
+import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
+import { modifiedWithin, readLimited, SETTLE_MS } from '../common/input.ts';
 import type { Log } from '../log/logger.ts';
 import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../system/security.ts';
-import { watchDir, type DirWatch } from '../common/watch-dir.ts';
+import { watchDir, type DirWatch, type DirWatchOptions, type DirWorld } from '../common/watch-dir.ts';
 import { parseMessage, type Message } from './message.ts';
 
 export type Handler = (message: Message, file: string) => string | undefined;
 
 // A file that does not parse yet may still be being written by a writer that does not rename into
 // place: it is looked at again this often until it is SETTLE_MS old, then rejected.
-const RETRY_MS = 100;
+export const RETRY_MS = 100;
 
 export class MessagesDir {
   private readonly dir: string;
@@ -24,12 +26,20 @@ export class MessagesDir {
   private readonly log: Log;
   private readonly frequencyMs: number;
   private watcher: DirWatch | undefined;
-  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly retries = new Map<string, Timer>();
   private failureReported = false;
   private readonly policy: FilePolicy;
+  private readonly clock: Clock;
+  private readonly fs: FileSystem;
+  private readonly watch: (o: DirWatchOptions) => DirWatch;
 
   // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
-  constructor(dir: string, handler: Handler, log: Log, frequencyMs: number, policy: FilePolicy = filePolicyFrom(process.env, undefined)) {
+  // `world`: the clock (retries, file ages, the backup rescan), the file system (listing, claiming,
+  // deleting, file ages) and the watcher; the real ones by default.
+  constructor(dir: string, handler: Handler, log: Log, frequencyMs: number, policy: FilePolicy = filePolicyFrom(process.env, undefined), world: DirWorld = {}) {
+    this.clock = world.clock ?? realClock();
+    this.fs = world.fs ?? realFileSystem;
+    this.watch = world.watch ?? watchDir;
     this.dir = dir;
     this.policy = policy;
     this.handler = handler;
@@ -40,7 +50,7 @@ export class MessagesDir {
   // Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
   start(): Promise<void> {
     this.rescan();
-    this.watcher = watchDir({
+    this.watcher = this.watch({
       dir: this.dir,
       what: 'messages',
       events: ['add', 'change'],
@@ -48,12 +58,14 @@ export class MessagesDir {
       rescan: () => this.rescan(),
       frequencyMs: this.frequencyMs,
       log: this.log,
+      clock: this.clock,
     });
     return this.watcher.ready;
   }
 
   async close(): Promise<void> {
-    for (const t of this.retries.values()) clearTimeout(t);
+    for (const t of this.retries.values()) this.clock.clearTimeout(t);
+    this.retries.clear();
     await this.watcher?.close();
   }
 
@@ -61,8 +73,8 @@ export class MessagesDir {
   rescan(): void {
     let files: string[];
     try {
-      mkdirSync(this.dir, { recursive: true });
-      files = readdirSync(this.dir);
+      makeDir(this.dir, this.fs);
+      files = this.fs.readdir(this.dir);
       this.failureReported = false;
     } catch (err) {
       if (!this.failureReported) this.log.error('cannot read the messages directory', { dir: this.dir, error: describeError(err) });
@@ -100,13 +112,13 @@ export class MessagesDir {
       parsed = { ok: false, error: `cannot be parsed: ${describeError(err)}` };
     }
     if (!parsed.ok) {
-      if (modifiedWithin(path, SETTLE_MS)) return this.retryLater(file);
+      if (modifiedWithin(path, SETTLE_MS, this.clock.wallNow(), this.fs)) return this.retryLater(file);
       return this.reject(file, parsed.error);
     }
     // Claim it by renaming: whoever renames it handles it, so a message is never carried out twice.
     const claimed = join(this.dir, `.handling.${file}`);
     try {
-      renameSync(path, claimed);
+      this.fs.rename(path, claimed);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       this.log.error('cannot claim message file (rename failed); it is not carried out', { file: path, error: describeError(err) });
@@ -116,7 +128,7 @@ export class MessagesDir {
     if (problem) return this.reject(`.handling.${file}`, problem, file);
     this.log.info('message handled', { file: path, message: parsed.message });
     try {
-      unlinkSync(claimed);
+      this.fs.unlink(claimed);
     } catch (err) {
       this.log.error('cannot delete handled message file', { file: claimed, error: describeError(err) });
     }
@@ -125,7 +137,7 @@ export class MessagesDir {
   private retryLater(file: string): void {
     this.retries.set(
       file,
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         this.retries.delete(file);
         this.handleFile(file);
       }, RETRY_MS),
@@ -138,7 +150,7 @@ export class MessagesDir {
     const shown = join(this.dir, original);
     const aside = join(this.dir, `.rejected.${original}`);
     try {
-      renameSync(path, aside);
+      this.fs.rename(path, aside);
       this.log.error(`message rejected: ${reason}; moved to ${aside}`, { file: shown });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;

@@ -42,6 +42,8 @@ export interface State {
   starts: number;
   fastDeaths: number; // fast deaths in a row
   stopSignal: NodeJS.Signals | undefined; // for this stop only (a shutdown may ask for another signal)
+  stopKillMs: number | undefined; // the kill time of this stop (a shutdown gives what is left of its budget)
+  killAt: number | undefined; // when the kill timer fires (while stopping or draining)
 }
 
 export type Event =
@@ -53,6 +55,7 @@ export type Event =
   | { type: 'stop'; signal?: NodeJS.Signals; killTimeMs?: number }
   | { type: 'restart' }
   | { type: 'kill-timeout' }
+  | { type: 'kill-now' } // the shutdown budget is spent: SIGKILL to the group without waiting for the kill time
   | { type: 'restart-timeout' };
 
 export type TimerName = 'kill' | 'restart';
@@ -75,7 +78,7 @@ export const FINAL_PHASES: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'f
 
 // The state of a process that was never started.
 export function initialState(policy: Policy): State {
-  return { phase: 'idle', then: 'policy', pid: undefined, startedAt: undefined, exitedAt: undefined, delayMs: policy.minDelayMs, killSent: false, lastExit: undefined, starts: 0, fastDeaths: 0, stopSignal: undefined };
+  return { phase: 'idle', then: 'policy', pid: undefined, startedAt: undefined, exitedAt: undefined, delayMs: policy.minDelayMs, killSent: false, lastExit: undefined, starts: 0, fastDeaths: 0, stopSignal: undefined, stopKillMs: undefined, killAt: undefined };
 }
 
 const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): Effect => ({ type: 'log', level, msg, ...(fields ? { fields } : {}) });
@@ -88,16 +91,38 @@ function spawn(state: State, now: number, extra: Effect[] = []): Transition {
   };
 }
 
-// Sends the stop signal (to the main pid, or the group with stop_group) and arms the kill timer.
-function beginStop(state: State, policy: Policy, then: Then, signal?: NodeJS.Signals, killTimeMs?: number): Transition {
+// Sends the stop signal (to the main pid, or the group with stop_group) and arms the kill timer. The
+// signal and kill time are this stop's own (a shutdown's), else the ones a stop asked for while the
+// process was starting, else the policy's.
+function beginStop(state: State, policy: Policy, now: number, then: Then, signal?: NodeJS.Signals, killTimeMs?: number): Transition {
   const sig = signal ?? state.stopSignal ?? policy.stopSignal;
+  const ms = killTimeMs ?? state.stopKillMs ?? policy.killTimeMs;
   return {
-    state: { ...state, phase: 'stopping', then, killSent: false, stopSignal: sig },
+    state: { ...state, phase: 'stopping', then, killSent: false, stopSignal: sig, stopKillMs: ms, killAt: now + ms },
     effects: [
       { type: 'signal', signal: sig, target: policy.stopGroup ? 'group' : 'main' },
-      { type: 'set-timer', timer: 'kill', ms: killTimeMs ?? policy.killTimeMs },
+      { type: 'set-timer', timer: 'kill', ms },
     ],
   };
+}
+
+// A stop asked for while one is under way: remembered, and its kill time taken when it ends sooner
+// (a shutdown whose budget is shorter than the kill time of a restart in progress).
+function stopAgain(state: State, now: number, then: Then, killTimeMs: number | undefined): Transition {
+  const next: State = { ...state, then };
+  if (killTimeMs === undefined || state.killSent || (state.killAt !== undefined && now + killTimeMs >= state.killAt)) return same(next);
+  return { state: { ...next, stopKillMs: killTimeMs, killAt: now + killTimeMs }, effects: [{ type: 'set-timer', timer: 'kill', ms: killTimeMs }] };
+}
+
+// SIGKILL to the whole process group: at the kill time, or at once when the shutdown budget is spent.
+function killGroup(state: State, msg: string, early = false): Transition {
+  const clear: Effect[] = early ? [{ type: 'clear-timer', timer: 'kill' }] : [];
+  return { state: { ...state, killSent: true, killAt: undefined }, effects: [...clear, log('warn', msg), { type: 'signal', signal: 'SIGKILL', target: 'group' }] };
+}
+
+// A switch over events that must list every event type: a new one does not compile until it is decided.
+function unreachable(event: never): never {
+  throw new Error(`unhandled event ${JSON.stringify(event)}`);
 }
 
 // Whether an exit counts as a success for restart: on-failure.
@@ -107,7 +132,7 @@ export function succeeded(status: ExitStatus, policy: Policy): boolean {
 
 // The main pid and its whole group are gone: restart, stay stopped, or apply the restart policy.
 function afterGone(state: State, policy: Policy, now: number, extra: Effect[]): Transition {
-  const down: State = { ...state, pid: undefined, killSent: false, stopSignal: undefined };
+  const down: State = { ...state, pid: undefined, killSent: false, stopSignal: undefined, stopKillMs: undefined, killAt: undefined };
   if (state.then === 'stop') return { state: { ...down, phase: 'stopped' }, effects: [...extra, log('info', 'stopped')] };
   if (state.then === 'restart') return spawn({ ...down, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, [...extra, log('info', 'restarting')]);
   if (policy.restart === 'never') return { state: { ...down, phase: 'exited' }, effects: [...extra, log('info', 'not restarted (restart: never)')] };
@@ -139,7 +164,8 @@ function mainGone(state: State, policy: Policy, now: number, status: ExitStatus,
   if (groupAlive) {
     const term: Effect = { type: 'signal', signal: state.killSent ? 'SIGKILL' : 'SIGTERM', target: 'group' };
     const timer: Effect[] = state.phase === 'stopping' ? [] : [{ type: 'set-timer', timer: 'kill', ms: policy.killTimeMs }];
-    return { state: { ...ended, phase: 'draining' }, effects: [report, log('info', 'stopping what is left of its process group'), term, ...timer, { type: 'watch-group' }] };
+    const killAt = state.phase === 'stopping' ? state.killAt : now + policy.killTimeMs;
+    return { state: { ...ended, phase: 'draining', killAt }, effects: [report, log('info', 'stopping what is left of its process group'), term, ...timer, { type: 'watch-group' }] };
   }
   return afterGone(ended, policy, now, [report, { type: 'clear-timer', timer: 'kill' }]);
 }
@@ -148,7 +174,7 @@ function same(state: State): Transition {
   return { state, effects: [] };
 }
 
-// The whole table: for each phase, what each event does.
+// The whole table: for each phase, what each event does. Every event is named in every phase.
 export function transition(state: State, event: Event, policy: Policy, now: number): Transition {
   switch (state.phase) {
     case 'idle':
@@ -161,8 +187,16 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
           return spawn({ ...state, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, state.phase === 'failed' ? [log('info', 'revived: starting again')] : []);
         case 'stop':
           return state.phase === 'idle' ? { state: { ...state, phase: 'stopped' }, effects: [] } : same(state);
-        default:
+        case 'spawned': // events of an earlier run, or of none
+        case 'spawn-failed':
+        case 'exited':
+        case 'group-empty':
+        case 'kill-timeout':
+        case 'kill-now':
+        case 'restart-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
 
     case 'starting':
@@ -172,19 +206,27 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
           const started = log('info', 'started', { pid: event.pid });
           if (state.then !== 'policy') {
             // stopped (or changed) while it was starting: stop it now, then stay down or start again
-            const t = beginStop(running, policy, state.then);
+            const t = beginStop(running, policy, now, state.then);
             return { state: t.state, effects: [started, ...t.effects] };
           }
           return { state: { ...running, then: 'policy' }, effects: [started] };
         }
         case 'spawn-failed':
           return mainGone(state, policy, now, event.status, false);
-        case 'stop':
-          return same({ ...state, then: 'stop', stopSignal: event.signal ?? state.stopSignal });
+        case 'stop': // its signal and kill time (a shutdown's) are kept for the stop once it runs
+          return same({ ...state, then: 'stop', stopSignal: event.signal ?? state.stopSignal, stopKillMs: event.killTimeMs ?? state.stopKillMs });
+        case 'kill-now':
+          return same({ ...state, then: 'stop', stopKillMs: 0 });
         case 'restart': // e.g. a new definition arrived: the one being started is already out of date
           return same({ ...state, then: 'restart' });
-        default: // start: already starting; timers and group events belong to an earlier run
+        case 'start': // already starting; timers and group events belong to an earlier run
+        case 'exited':
+        case 'group-empty':
+        case 'kill-timeout':
+        case 'restart-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
 
     case 'running':
@@ -192,11 +234,20 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'exited':
           return mainGone(state, policy, now, event.status, event.groupAlive);
         case 'stop':
-          return beginStop(state, policy, 'stop', event.signal, event.killTimeMs);
+          return beginStop(state, policy, now, 'stop', event.signal, event.killTimeMs);
         case 'restart':
-          return beginStop(state, policy, 'restart');
-        default:
+          return beginStop(state, policy, now, 'restart');
+        case 'kill-now':
+          return killGroup({ ...state, phase: 'stopping', then: 'stop' }, 'the shutdown budget is spent: SIGKILL to its process group', true);
+        case 'start':
+        case 'spawned':
+        case 'spawn-failed':
+        case 'group-empty':
+        case 'kill-timeout':
+        case 'restart-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
 
     case 'stopping':
@@ -204,16 +255,21 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'exited':
           return mainGone(state, policy, now, event.status, event.groupAlive);
         case 'kill-timeout':
-          return {
-            state: { ...state, killSent: true },
-            effects: [log('warn', `still running ${formatMs(policy.killTimeMs)} after ${policy.stopSignal}, sending SIGKILL to its process group`), { type: 'signal', signal: 'SIGKILL', target: 'group' }],
-          };
+          return killGroup(state, `still running ${formatMs(state.stopKillMs ?? policy.killTimeMs)} after ${state.stopSignal ?? policy.stopSignal}, sending SIGKILL to its process group`);
+        case 'kill-now':
+          return state.killSent ? same(state) : killGroup(state, 'the shutdown budget is spent: SIGKILL to its process group', true);
         case 'stop':
-          return same({ ...state, then: 'stop' });
+          return stopAgain(state, now, 'stop', event.killTimeMs);
         case 'restart':
           return same({ ...state, then: 'restart' });
-        default:
+        case 'start':
+        case 'spawned':
+        case 'spawn-failed':
+        case 'group-empty':
+        case 'restart-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
 
     case 'draining':
@@ -221,16 +277,21 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'group-empty':
           return afterGone(state, policy, now, [{ type: 'clear-timer', timer: 'kill' }, { type: 'unwatch-group' }]);
         case 'kill-timeout':
-          return {
-            state: { ...state, killSent: true },
-            effects: [log('warn', 'process group still alive after the kill time, sending SIGKILL'), { type: 'signal', signal: 'SIGKILL', target: 'group' }],
-          };
+          return killGroup(state, 'process group still alive after the kill time, sending SIGKILL');
+        case 'kill-now':
+          return state.killSent ? same(state) : killGroup(state, 'the shutdown budget is spent: SIGKILL to what is left of its process group', true);
         case 'stop':
-          return same({ ...state, then: 'stop' });
+          return stopAgain(state, now, 'stop', event.killTimeMs);
         case 'restart':
           return same({ ...state, then: 'restart' });
-        default:
+        case 'start':
+        case 'spawned':
+        case 'spawn-failed':
+        case 'exited':
+        case 'restart-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
 
     case 'backoff':
@@ -241,9 +302,16 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'start':
           return spawn({ ...state, delayMs: policy.minDelayMs, fastDeaths: 0 }, now, [{ type: 'clear-timer', timer: 'restart' }, log('info', 'restarting on request')]);
         case 'stop':
+        case 'kill-now':
           return { state: { ...state, phase: 'stopped' }, effects: [{ type: 'clear-timer', timer: 'restart' }, log('info', 'stopped')] };
-        default:
+        case 'spawned':
+        case 'spawn-failed':
+        case 'exited':
+        case 'group-empty':
+        case 'kill-timeout':
           return same(state);
+        default:
+          return unreachable(event);
       }
   }
 }

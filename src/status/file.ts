@@ -1,16 +1,18 @@
 // The state file ($STATE/status.json): colony and every process as data, for `colony ctl status`,
 // `colony ctl check` and other tools. Rewritten atomically (temp file + rename) after changes,
-// coalesced to at most one write per WRITE_DELAY_MS. A state directory that cannot be written (read-only,
-// full) is reported once and never stops the supervision.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// coalesced to at most one write per WRITE_DELAY_MS (on the injected clock). A state directory that
+// cannot be written (read-only, full) is reported once and never stops the supervision.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { realClock, type Clock } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
+import { writeFileAtomically } from '../common/files.ts';
+import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
 import type { Log } from '../log/logger.ts';
-import { procStat } from '../system/reaper.ts';
 import type { SupervisedProcess } from '../process/supervised.ts';
 
 export const STATUS_FILE = 'status.json';
-const WRITE_DELAY_MS = 25;
+export const WRITE_DELAY_MS = 25;
 
 export interface ProcessStatus {
   name: string;
@@ -31,11 +33,6 @@ export interface ProcessStatus {
 export interface Status {
   colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean };
   processes: ProcessStatus[];
-}
-
-// The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names one process for good.
-export function procStart(pid: number | 'self'): string | undefined {
-  return procStat(pid)?.[19];
 }
 
 // One process as data.
@@ -62,13 +59,18 @@ export class StatusFile {
   private readonly dir: string;
   private readonly log: Log;
   private readonly build: () => Status;
+  private readonly clock: Clock;
+  private readonly fs: FileSystem;
   private scheduled = false;
   private failing = false;
 
-  constructor(dir: string, log: Log, build: () => Status) {
+  // `world`: the clock (coalescing) and the file system; the real ones by default.
+  constructor(dir: string, log: Log, build: () => Status, world: { clock?: Clock; fs?: FileSystem } = {}) {
     this.dir = dir;
     this.log = log;
     this.build = build;
+    this.clock = world.clock ?? realClock();
+    this.fs = world.fs ?? realFileSystem;
   }
 
   // Asks for a write soon: changes within WRITE_DELAY_MS make one write (500 processes starting
@@ -76,7 +78,7 @@ export class StatusFile {
   touch(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       this.scheduled = false;
       this.write();
     }, WRITE_DELAY_MS);
@@ -85,19 +87,11 @@ export class StatusFile {
   // Writes the file now.
   write(): void {
     const final = join(this.dir, STATUS_FILE);
-    const temp = join(this.dir, `.${STATUS_FILE}.${process.pid}.tmp`);
     try {
-      mkdirSync(this.dir, { recursive: true });
-      writeFileSync(temp, `${JSON.stringify(this.build(), null, 1)}\n`);
-      renameSync(temp, final);
+      writeFileAtomically(final, `${JSON.stringify(this.build(), null, 1)}\n`, { fs: this.fs });
       if (this.failing) this.log.info('the state file can be written again', { file: final });
       this.failing = false;
     } catch (err) {
-      try {
-        rmSync(temp, { force: true });
-      } catch {
-        // a read-only directory: there is no temp file
-      }
       if (!this.failing) this.log.error('cannot write the state file (supervision goes on; ctl status/check will not see changes)', { file: final, error: describeError(err) });
       this.failing = true;
     }

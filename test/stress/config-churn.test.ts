@@ -1,4 +1,4 @@
-// Config churn (issue 7): one descriptor added, changed and removed 1,000 times as fast as possible,
+// Config churn: one descriptor added, changed and removed 1,000 times as fast as possible,
 // alternately renamed into place and written in place (a writer that does not rename: colony may read
 // it half-written), while another process runs undisturbed. colony runs as PID 1.
 import assert from 'node:assert/strict';

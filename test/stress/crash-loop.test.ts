@@ -1,4 +1,4 @@
-// Crash loop (issue 7): 50 processes that exit at once on start, all together, next to one
+// Crash loop: 50 processes that exit at once on start, all together, next to one
 // well-behaved process. colony runs as PID 1.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Environment faults as PID 1 (issue 7): the messages directory deleted (and recreated, or replaced)
+// Environment faults as PID 1: the messages directory deleted (and recreated, or replaced)
 // while colony runs, and the config or messages directory replaced by a symlink swap — the atomic
 // `ln -s new tmp && mv -T tmp config` that deploy tools use. "Nothing lost" means: every message
 // written after the fault is carried out exactly once, and after a swap the processes running are

@@ -1,4 +1,4 @@
-// Environment faults as PID 1 (issue 7): processes that cannot be started — a missing executable, a
+// Environment faults as PID 1: processes that cannot be started — a missing executable, a
 // file that is not executable, a directory as the executable, a name not in PATH — and fork failing
 // with EAGAIN (a cgroup pids.max on colony's cgroup). "Handled" means: one clear error line per
 // attempt naming the file, the field and the reason; attempts spaced by the back-off (counted over

@@ -1,4 +1,4 @@
-// Environment faults as PID 1 (issue 7): a state directory that cannot be written — read-only (a
+// Environment faults as PID 1: a state directory that cannot be written — read-only (a
 // read-only bind mount in colony's own mount namespace, from the start or while running), full (a
 // 64 KiB tmpfs filled up), or holding a directory where the state file goes. "Handled" means: every
 // message is still carried out and every process still supervised; colony says so once — one line

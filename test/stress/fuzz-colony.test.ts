@@ -1,4 +1,4 @@
-// Hostile input through a real colony as PID 1 (issue 7): random bad descriptors and messages
+// Hostile input through a real colony as PID 1: random bad descriptors and messages
 // (fast-check samples), and the hostile files — over 10 MB, 100,000 levels of nesting, NUL bytes,
 // symlink loops, FIFOs, directories where files are expected, unreadable files, files vanishing
 // between listing and reading, durations no timer can hold, a descriptor too big for NCOLONY_CONFIG.

@@ -1,4 +1,4 @@
-// Hostile input at the module boundary (issue 7), property-based with fast-check: the functions the
+// Hostile input at the module boundary, property-based with fast-check: the functions the
 // config and messages watchers call — parseDescriptor and parseMessage (bytes in), and the watchers'
 // own rescan (ConfigDir.rescan → lookupDescriptor → readLimited → parseDescriptor; MessagesDir.rescan
 // → readLimited → parseMessage) on directories full of hostile entries. "Handled" means, for every
@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ConfigDir, readLimited } from '../../src/descriptor/directory.ts';
+import { readLimited } from '../../src/common/input.ts';
+import { ConfigDir } from '../../src/descriptor/directory.ts';
 import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from '../../src/descriptor/parse.ts';
 import { descriptorSchema } from '../../src/descriptor/schema.ts';
 import { memoryLog } from '../../src/log/logger.ts';

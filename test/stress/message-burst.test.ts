@@ -1,4 +1,4 @@
-// Message burst (issue 7): 500 RESTART messages for 5 processes written at once (half renamed into
+// Message burst: 500 RESTART messages for 5 processes written at once (half renamed into
 // place, half plain writes that colony may see half-written), while a few `colony ctl restart`
 // processes write more in parallel. colony runs as PID 1.
 import assert from 'node:assert/strict';

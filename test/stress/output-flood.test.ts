@@ -1,4 +1,4 @@
-// Output flood and backpressure (issue 7). colony as PID 1 relays 1 GB from 10 children; its stdout
+// Output flood and backpressure. colony as PID 1 relays 1 GB from 10 children; its stdout
 // is read as a stream (never kept: 1 GB of records would not fit). Then its stdout reader stalls while
 // children keep writing: the children must block on their pipes instead of colony buffering without
 // bound, and colony must keep reaping and handling signals and messages meanwhile.

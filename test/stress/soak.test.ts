@@ -1,4 +1,4 @@
-// Soak (issue 7): continuous churn — RESTART messages, descriptor changes and removals, processes
+// Soak: continuous churn — RESTART messages, descriptor changes and removals, processes
 // that exit and are restarted by policy, orphans, steady output — for COLONY_SOAK_SECONDS (default
 // 120; 600 for the full run), with colony's RSS, fd count and CPU sampled every second. colony runs as PID 1.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Zombie storm (issue 7): 10,000 orphans re-parented to colony (PID 1) must all be reaped, while a
+// Zombie storm: 10,000 orphans re-parented to colony (PID 1) must all be reaped, while a
 // supervised process keeps exiting and being restarted (the reaper must not take exit statuses that
 // belong to colony's own children). colony runs as PID 1.
 import assert from 'node:assert/strict';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { check, statusTable } from '../../../src/ctl/status.ts';
-import { procStart, STATUS_FILE, type ProcessStatus, type Status } from '../../../src/status/file.ts';
+import { STATUS_FILE, type ProcessStatus, type Status } from '../../../src/status/file.ts';
+import { procStart } from '../../../src/system/proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'colony-status-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -20,6 +20,7 @@ const EVENTS = {
   stop: { type: 'stop' },
   restart: { type: 'restart' },
   'kill-timeout': { type: 'kill-timeout' },
+  'kill-now': { type: 'kill-now' },
   'restart-timeout': { type: 'restart-timeout' },
 } satisfies Record<string, Event>;
 type EventName = keyof typeof EVENTS;
@@ -78,6 +79,7 @@ const TABLE: readonly Row[] = [
   ['idle', 'stop', 'stopped', 'policy', []],
   ['idle', 'restart', 'starting', 'policy', ['spawn']],
   ['idle', 'kill-timeout', 'idle', 'policy', []],
+  ['idle', 'kill-now', 'idle', 'policy', []],
   ['idle', 'restart-timeout', 'idle', 'policy', []],
 
   // starting: waits for spawned/spawn-failed; a stop is remembered for later.
@@ -90,6 +92,7 @@ const TABLE: readonly Row[] = [
   ['starting', 'stop', 'starting', 'stop', []],
   ['starting', 'restart', 'starting', 'restart', []],
   ['starting', 'kill-timeout', 'starting', 'policy', []],
+  ['starting', 'kill-now', 'starting', 'stop', []],
   ['starting', 'restart-timeout', 'starting', 'policy', []],
 
   // running: exit drains the group or backs off; stop/restart send the stop signal and arm the kill timer.
@@ -102,6 +105,7 @@ const TABLE: readonly Row[] = [
   ['running', 'stop', 'stopping', 'stop', ['SIGTERM main', 'set kill 5000']],
   ['running', 'restart', 'stopping', 'restart', ['SIGTERM main', 'set kill 5000']],
   ['running', 'kill-timeout', 'running', 'policy', []],
+  ['running', 'kill-now', 'stopping', 'stop', ['clear kill', 'SIGKILL group']],
   ['running', 'restart-timeout', 'running', 'policy', []],
 
   // stopping (then: stop): the kill timer already runs, so draining does not arm it again.
@@ -114,6 +118,7 @@ const TABLE: readonly Row[] = [
   ['stopping', 'stop', 'stopping', 'stop', []],
   ['stopping', 'restart', 'stopping', 'restart', []],
   ['stopping', 'kill-timeout', 'stopping', 'stop', ['SIGKILL group']],
+  ['stopping', 'kill-now', 'stopping', 'stop', ['clear kill', 'SIGKILL group']],
   ['stopping', 'restart-timeout', 'stopping', 'stop', []],
 
   // draining: waits for the group to empty; SIGKILL at the kill time.
@@ -126,6 +131,7 @@ const TABLE: readonly Row[] = [
   ['draining', 'stop', 'draining', 'stop', []],
   ['draining', 'restart', 'draining', 'restart', []],
   ['draining', 'kill-timeout', 'draining', 'policy', ['SIGKILL group']],
+  ['draining', 'kill-now', 'draining', 'policy', ['clear kill', 'SIGKILL group']],
   ['draining', 'restart-timeout', 'draining', 'policy', []],
 
   // backoff: the restart timer spawns; a request spawns at once; stop cancels the timer.
@@ -138,6 +144,7 @@ const TABLE: readonly Row[] = [
   ['backoff', 'stop', 'stopped', 'policy', ['clear restart']],
   ['backoff', 'restart', 'starting', 'policy', ['clear restart', 'spawn']],
   ['backoff', 'kill-timeout', 'backoff', 'policy', []],
+  ['backoff', 'kill-now', 'stopped', 'policy', ['clear restart']],
   ['backoff', 'restart-timeout', 'starting', 'policy', ['spawn']],
 
   // stopped: final, but start/restart bring it back.
@@ -150,6 +157,7 @@ const TABLE: readonly Row[] = [
   ['stopped', 'stop', 'stopped', 'stop', []],
   ['stopped', 'restart', 'starting', 'policy', ['spawn']],
   ['stopped', 'kill-timeout', 'stopped', 'stop', []],
+  ['stopped', 'kill-now', 'stopped', 'stop', []],
   ['stopped', 'restart-timeout', 'stopped', 'stop', []],
 
   // exited: final, but start/restart bring it back.
@@ -162,6 +170,7 @@ const TABLE: readonly Row[] = [
   ['exited', 'stop', 'exited', 'policy', []],
   ['exited', 'restart', 'starting', 'policy', ['spawn']],
   ['exited', 'kill-timeout', 'exited', 'policy', []],
+  ['exited', 'kill-now', 'exited', 'policy', []],
   ['exited', 'restart-timeout', 'exited', 'policy', []],
   // failed (gave up after max_fast_restarts): like exited; start/restart revive it.
   ['failed', 'start', 'starting', 'policy', ['spawn']],
@@ -173,6 +182,7 @@ const TABLE: readonly Row[] = [
   ['failed', 'stop', 'failed', 'policy', []],
   ['failed', 'restart', 'starting', 'policy', ['spawn']],
   ['failed', 'kill-timeout', 'failed', 'policy', []],
+  ['failed', 'kill-now', 'failed', 'policy', []],
   ['failed', 'restart-timeout', 'failed', 'policy', []],
 ];
 
@@ -269,6 +279,46 @@ describe('transition details', () => {
     const { state, effects } = transition(killed, EVENTS['exited+group'], POLICY, 5001);
     assert.equal(state.phase, 'draining');
     assert.deepEqual(brief(effects), ['SIGKILL group', 'watch-group']);
+  });
+});
+
+describe("a stop's own signal and kill time", () => {
+  test('a stop that arrives while starting keeps its signal and kill time for when the process runs', () => {
+    const asked = transition(stateIn('starting'), { type: 'stop', signal: 'SIGQUIT', killTimeMs: 1200 }, POLICY, NOW).state;
+    const { state, effects } = transition(asked, EVENTS.spawned, POLICY, 600);
+    assert.equal(state.phase, 'stopping');
+    assert.deepEqual(brief(effects), ['SIGQUIT main', 'set kill 1200']);
+    assert.equal(state.killAt, 1800);
+  });
+
+  test('the SIGKILL line names the signal and kill time of this stop', () => {
+    const stopping = transition(stateIn('running'), { type: 'stop', signal: 'SIGINT', killTimeMs: 2500 }, POLICY, NOW).state;
+    const { effects } = transition(stopping, EVENTS['kill-timeout'], POLICY, 3000);
+    const line = effects.find((e) => e.type === 'log');
+    assert.match(line?.type === 'log' ? line.msg : '', /still running 2\.5 s after SIGINT/);
+  });
+
+  test('a shorter stop during a restart brings the SIGKILL forward; a longer one changes nothing', () => {
+    const restarting = transition(stateIn('running'), EVENTS.restart, POLICY, 0).state; // SIGKILL due at 5000
+    const sooner = transition(restarting, { type: 'stop', killTimeMs: 1000 }, POLICY, 1000);
+    assert.deepEqual(brief(sooner.effects), ['set kill 1000']);
+    assert.equal(sooner.state.killAt, 2000);
+    assert.equal(sooner.state.then, 'stop');
+    const later = transition(restarting, { type: 'stop', killTimeMs: 9000 }, POLICY, 1000);
+    assert.deepEqual(brief(later.effects), []);
+    assert.equal(later.state.killAt, 5000);
+  });
+
+  test('draining keeps the kill time it was given and can be brought forward too', () => {
+    const draining = transition(stateIn('running'), EVENTS['exited+group'], POLICY, 100).state;
+    assert.equal(draining.killAt, 5100);
+    const sooner = transition(draining, { type: 'stop', killTimeMs: 0 }, POLICY, 200);
+    assert.deepEqual(brief(sooner.effects), ['set kill 0']);
+  });
+
+  test('kill-now after the SIGKILL was sent does nothing more', () => {
+    const killed = transition(stateIn('stopping'), EVENTS['kill-timeout'], POLICY, 5000).state;
+    assert.deepEqual(transition(killed, EVENTS['kill-now'], POLICY, 5001).effects, []);
   });
 });
 

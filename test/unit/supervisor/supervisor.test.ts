@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseDescriptor, type Descriptor } from '../../../src/descriptor/parse.ts';
+import type { Outcome } from '../../../src/supervisor/messages.ts';
 import { MAIN_NAME, Supervisor } from '../../../src/supervisor/supervisor.ts';
 import { descriptorOf, FakeWorld, testPolicy } from '../helpers/fake-world.ts';
 
 function setup(): { world: FakeWorld; sup: Supervisor } {
   const world = new FakeWorld();
   return { world, sup: new Supervisor(testPolicy(), world) };
+}
+
+// Why a message was refused (undefined: carried out).
+function why(o: Outcome): string | undefined {
+  return o.ok ? undefined : o.error;
 }
 
 function parse(text: string): Descriptor {
@@ -126,13 +132,13 @@ describe('handle', () => {
 
   test('RESTART of an unknown name is an error naming it', () => {
     const { sup } = three();
-    assert.equal(sup.handle({ type: 'RESTART', name: 'nope' }), 'no process named "nope"');
+    assert.equal(why(sup.handle({ type: 'RESTART', name: 'nope' })), 'no process named "nope"');
   });
 
   test('RESTART restarts that process only', () => {
     const { world, sup } = three();
     const api = childOf(world, sup, 'api');
-    assert.equal(sup.handle({ type: 'RESTART', name: 'api' }), undefined);
+    assert.equal(why(sup.handle({ type: 'RESTART', name: 'api' })), undefined);
     assert.deepEqual(world.signals(), [`SIGTERM ${api.pid}`]);
     api.exit({ code: null, signal: 'SIGTERM' });
     assert.deepEqual(world.spawnedArgs().at(-1), ['/bin/api']);
@@ -141,7 +147,7 @@ describe('handle', () => {
 
   test('RESTART-GROUP of an unknown group is an error naming it', () => {
     const { world, sup } = three();
-    assert.equal(sup.handle({ type: 'RESTART-GROUP', group: 'nope' }), 'no process in group "nope"');
+    assert.equal(why(sup.handle({ type: 'RESTART-GROUP', group: 'nope' })), 'no process in group "nope"');
     assert.deepEqual(world.signals(), []);
   });
 
@@ -149,7 +155,7 @@ describe('handle', () => {
     const { world, sup } = three();
     const web = childOf(world, sup, 'web');
     const api = childOf(world, sup, 'api');
-    assert.equal(sup.handle({ type: 'RESTART-GROUP', group: 'front' }), undefined);
+    assert.equal(why(sup.handle({ type: 'RESTART-GROUP', group: 'front' })), undefined);
     assert.deepEqual(world.signals().sort(), [`SIGTERM ${web.pid}`, `SIGTERM ${api.pid}`].sort());
     web.exit({ code: null, signal: 'SIGTERM' });
     api.exit({ code: null, signal: 'SIGTERM' });
@@ -159,38 +165,66 @@ describe('handle', () => {
 
   test('RESTART-ALL restarts every process', () => {
     const { world, sup } = three();
-    assert.equal(sup.handle({ type: 'RESTART-ALL' }), undefined);
+    assert.equal(why(sup.handle({ type: 'RESTART-ALL' })), undefined);
     assert.equal(world.signals().length, 3);
+  });
+
+  test('RESTART-ALL and RESTART-GROUP leave a scheduled job alone: it runs on its schedule only', () => {
+    const { world, sup } = three();
+    sup.apply('yearly', descriptorOf({ args: ['/bin/report'], group: ['back'], schedule: '0 0 1 1 *' }));
+    const before = world.attempts.length;
+    const all = sup.handle({ type: 'RESTART-ALL' });
+    assert.deepEqual(all.ok && all.restarting.map((r) => r.name).sort(), ['api', 'job', 'web']);
+    const group = sup.handle({ type: 'RESTART-GROUP', group: 'back' });
+    assert.deepEqual(group.ok && group.restarting.map((r) => r.name).sort(), ['api', 'job']);
+    for (const c of world.children.filter((c) => c.exitStatus === undefined)) c.exit({ code: null, signal: 'SIGTERM' });
+    assert.ok(!world.spawnedArgs().slice(before).some((a) => a[0] === '/bin/report'), 'the yearly job did not run');
+    assert.equal(sup.get('yearly')?.phase, 'idle');
+  });
+
+  test('a RESTART by name runs a scheduled job now (the operator asked for it)', () => {
+    const { world, sup } = three();
+    sup.apply('yearly', descriptorOf({ args: ['/bin/report'], schedule: '0 0 1 1 *' }));
+    const outcome = sup.handle({ type: 'RESTART', name: 'yearly' });
+    assert.deepEqual(outcome, { ok: true, restarting: [{ name: 'yearly', starts: 0 }] });
+    assert.deepEqual(world.spawnedArgs().at(-1), ['/bin/report']);
+  });
+
+  test('the acknowledgement names what is restarted with its start count before the restart', () => {
+    const { sup } = three();
+    assert.deepEqual(sup.handle({ type: 'RESTART', name: 'api' }), { ok: true, restarting: [{ name: 'api', starts: 1 }] });
+    assert.deepEqual(sup.handle({ type: 'RELOAD', name: 'web' }), { ok: true, restarting: [{ name: 'web', starts: 1 }] });
+    assert.deepEqual(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'job' }), { ok: true, restarting: [] });
   });
 
   test('SIGNAL to a name reaches its main pid', () => {
     const { world, sup } = three();
     const job = childOf(world, sup, 'job');
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'job' }), undefined);
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'job' })), undefined);
     assert.deepEqual(world.signals(), [`SIGHUP ${job.pid}`]);
   });
 
   test('SIGNAL to an unknown name, or to a process that is not running, is an error', () => {
     const { world, sup } = three();
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'nope' }), 'no process named "nope"');
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'nope' })), 'no process named "nope"');
     childOf(world, sup, 'web').exit({ code: 1, signal: null });
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'web' }), 'process "web" is not running (backoff)');
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: 'web' })), 'process "web" is not running (backoff)');
   });
 
   test('SIGNAL to a group reaches each member', () => {
     const { world, sup } = three();
     const api = childOf(world, sup, 'api');
     const job = childOf(world, sup, 'job');
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'back' }), undefined);
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'back' })), undefined);
     assert.deepEqual(world.signals().sort(), [`SIGUSR1 ${api.pid}`, `SIGUSR1 ${job.pid}`].sort());
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'nope' }), 'no process in group "nope"');
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGUSR1', group: 'nope' })), 'no process in group "nope"');
   });
 
   test('the main command cannot be restarted, but can be signalled', () => {
     const { world, sup } = setup();
     sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
-    assert.match(sup.handle({ type: 'RESTART', name: MAIN_NAME }) ?? '', /main command cannot be restarted/);
-    assert.equal(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: MAIN_NAME }), undefined);
+    assert.match(why(sup.handle({ type: 'RESTART', name: MAIN_NAME })) ?? '', /main command cannot be restarted/);
+    assert.equal(why(sup.handle({ type: 'SIGNAL', signal: 'SIGHUP', name: MAIN_NAME })), undefined);
     assert.deepEqual(world.signals(), [`SIGHUP ${world.last.pid}`]);
   });
 });
@@ -199,7 +233,7 @@ describe('main command and shutdown', () => {
   test('the end of the main command reports its exit code once', () => {
     const { world, sup } = setup();
     const codes: number[] = [];
-    sup.onFinished = (code) => codes.push(code);
+    sup.finished.on(({ code }) => codes.push(code));
     sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
     world.last.exit({ code: 3, signal: null });
     assert.deepEqual(codes, [3]);
@@ -227,7 +261,7 @@ describe('main command and shutdown', () => {
     sup.apply('web', WEB);
     void sup.shutdown('test', true);
     sup.apply('api', API);
-    assert.equal(sup.handle({ type: 'RESTART', name: 'web' }), 'colony is shutting down');
+    assert.equal(why(sup.handle({ type: 'RESTART', name: 'web' })), 'colony is shutting down');
     assert.deepEqual(world.spawnedArgs(), [['/bin/web']]);
   });
 
@@ -352,12 +386,11 @@ describe('--only', () => {
     const { world, sup } = only(['redis']);
     sup.apply('redis', REDIS);
     sup.apply('worker', WORKER);
-    assert.match(sup.handle({ type: 'RESTART', name: 'worker' })!, /left out by --only/);
-    assert.match(sup.handle({ type: 'RELOAD', name: 'worker' })!, /left out by --only/);
-    assert.match(sup.handle({ type: 'SIGNAL', name: 'worker', signal: 'SIGHUP' })!, /left out by --only/);
-    assert.match(sup.handle({ type: 'RESTART-GROUP', group: 'back' })!, /no process in group "back" that --only selects/);
-    assert.deepEqual(sup.restartTargets({ type: 'RESTART-ALL' }).map((p) => p.name), ['redis']);
-    assert.equal(sup.handle({ type: 'RESTART-ALL' }), undefined);
+    assert.match(why(sup.handle({ type: 'RESTART', name: 'worker' }))!, /left out by --only/);
+    assert.match(why(sup.handle({ type: 'RELOAD', name: 'worker' }))!, /left out by --only/);
+    assert.match(why(sup.handle({ type: 'SIGNAL', name: 'worker', signal: 'SIGHUP' }))!, /left out by --only/);
+    assert.match(why(sup.handle({ type: 'RESTART-GROUP', group: 'back' }))!, /no process in group "back" that --only selects/);
+    assert.deepEqual(sup.handle({ type: 'RESTART-ALL' }), { ok: true, restarting: [{ name: 'redis', starts: 1 }] });
     world.last.exit({ code: null, signal: 'SIGTERM' });
     assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/redis']], 'only redis was restarted');
   });

@@ -6,7 +6,8 @@ import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigDir, readLimited } from '../../../src/descriptor/directory.ts';
+import { readLimited } from '../../../src/common/input.ts';
+import { ConfigDir } from '../../../src/descriptor/directory.ts';
 import type { Descriptor } from '../../../src/descriptor/parse.ts';
 import { memoryLog } from '../../../src/log/logger.ts';
 import type { Message } from '../../../src/messages/message.ts';

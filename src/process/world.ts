@@ -1,0 +1,45 @@
+// How a supervised process reaches the system: injected so that unit tests can fake it.
+import type { Clock } from '../common/clock.ts';
+import type { Log } from '../log/logger.ts';
+import type { Sink } from '../log/sink.ts';
+import type { Spawner } from './spawner.ts';
+
+export interface ProcessWorld {
+  clock: Clock;
+  spawn: Spawner;
+  // kill(2): pid > 0 a process, pid < 0 a process group. Errors (ESRCH...) are thrown.
+  kill(pid: number, signal: NodeJS.Signals | 0): void;
+  env: NodeJS.ProcessEnv;
+  log: Log;
+  // pids spawned here, which the reaper must leave to libuv.
+  own: Set<number>;
+  // colony's own effective uid and gid (default: process.geteuid() and getegid()); only root can start processes as someone else.
+  ids?: { uid: number; gid: number };
+  // colony's stdout, to pause the children's pipes while it is backed up (absent in unit tests).
+  sink?: Pick<Sink, 'throttle' | 'release'>;
+  // colony's stdout is the main command's alone: a process with output inherit writes to colony's stderr.
+  stdoutTaken?: boolean;
+}
+
+// kill(2) with the benign outcome named: false when there is no such process or group (ESRCH);
+// any other error is passed to `onError` and counts as sent.
+export function sendSignal(world: Pick<ProcessWorld, 'kill'>, target: number, signal: NodeJS.Signals, onError: (err: unknown) => void): boolean {
+  try {
+    world.kill(target, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    onError(err);
+    return true;
+  }
+}
+
+// Whether a process group still has members (EPERM: it has, but not ours to signal).
+export function groupAlive(world: Pick<ProcessWorld, 'kill'>, pgid: number): boolean {
+  try {
+    world.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

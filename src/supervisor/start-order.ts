@@ -1,0 +1,37 @@
+// Starting in "after" order: a process that has not started yet starts once every process it is
+// "after" is ready; one whose list names no process or makes a cycle is not started. Each reason
+// for waiting is logged once, until it changes.
+import type { Log } from '../log/logger.ts';
+import type { SupervisedProcess } from '../process/supervised.ts';
+import { orderProblems } from './order.ts';
+
+export class StartOrder {
+  private readonly log: Log;
+  // The reason last logged per process.
+  private readonly reported = new Map<string, string>();
+
+  constructor(log: Log) {
+    this.log = log;
+  }
+
+  // Starts each of `idle` whose "after" processes (among `procs`) are all ready.
+  startReady(idle: SupervisedProcess[], procs: ReadonlyMap<string, SupervisedProcess>): void {
+    // The common case after start-up: nothing waits to start, and the "after" graph is not walked.
+    if (idle.length === 0) return;
+    const problems = orderProblems(new Map([...procs].map(([n, p]) => [n, p.descriptor.after])));
+    for (const p of idle) {
+      const problem = problems.get(p.name);
+      const waiting = problem ? [] : p.descriptor.after.filter((d) => !procs.get(d)!.ready);
+      const why = problem ? `not started: ${problem}` : waiting.length > 0 ? `waiting for ${waiting.join(', ')} to be ready` : undefined;
+      if (!why) {
+        this.reported.delete(p.name);
+        p.start();
+        continue;
+      }
+      if (this.reported.get(p.name) === why) continue;
+      this.reported.set(p.name, why);
+      if (problem) this.log.error(why, { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'after' } : {}) });
+      else this.log.info(why, { proc: p.name });
+    }
+  }
+}

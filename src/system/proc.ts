@@ -1,0 +1,43 @@
+// What /proc says about processes: their state, their start time, colony's children.
+import { readdirSync, readFileSync } from 'node:fs';
+
+// The fields of /proc/PID/stat after the command name (index 0 is the state: 'R', 'S', 'Z', ...),
+// or undefined when the process is gone.
+export function procStat(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+// colony's direct children, from /proc/self/task/*/children (orphans land on the main thread; any thread is read to be safe).
+export function listChildren(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const p of text.split(' ')) if (p) pids.push(Number(p));
+    }
+  } catch {
+    // /proc not mounted: nothing can be listed
+  }
+  return pids;
+}
+
+// The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names one process for good.
+export function procStart(pid: number | 'self'): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+// A zombie has ended but not been reaped (the reaper takes care of it); a process that is gone counts too.
+export function isZombie(pid: number): boolean {
+  const fields = procStat(pid);
+  return fields === undefined || fields[0] === 'Z';
+}
