@@ -69,7 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       },
     },
   };
-  const program = buildProgram(version(), handlers).exitOverride();
+  const program = buildProgram(version(), handlers);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -159,5 +159,12 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .action((_o, cmd: Command) => handlers.ctl.validate(merged(cmd)));
 
   program.addCommand(ctl);
+  // Every command, not only the top one, throws instead of exiting: a usage error is colony's exit
+  // 100 wherever it is (commander's addCommand does not pass the setting on).
+  const throwing = (c: Command): void => {
+    c.exitOverride();
+    for (const sub of c.commands) throwing(sub);
+  };
+  throwing(program);
   return program;
 }
