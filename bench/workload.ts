@@ -22,7 +22,7 @@ export interface Row {
   unit: 'ms' | 's' | 'MiB' | 'lines/s' | 'wakeups/s' | 'count' | 'CPU ms';
   values: Record<string, number | undefined>;
   base?: string; // the contender the ratio is computed against
-  goal?: string; // the goal, in words, e.g. '≤ 5 ms'
+  goal?: string; // colony's goal for this metric, in words, e.g. '≤ 5 ms'
   met?: boolean; // whether colony met the goal in this run (reported, never enforced)
 }
 

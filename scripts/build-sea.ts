@@ -1,6 +1,6 @@
 // Builds the single executables: dist/colony (linux x64) and dist/colony-linux-arm64, each a Node.js
 // single executable application made from the pinned Node 24 binary (stripped of debug symbols) with
-// dist/colony.cjs as its main script and koffi's native module as an asset (see src/libc.ts).
+// dist/colony.cjs as its main script and koffi's native module as an asset (see src/system/libc.ts).
 // The arm64 Node binary and koffi module are fetched through npm (npm pack) at the pinned versions.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

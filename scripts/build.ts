@@ -1,5 +1,5 @@
 // Builds dist/colony.cjs: one esbuild bundle of src/main.ts, with koffi's native files copied beside it
-// (dist/koffi/<triplet>/koffi.node), where src/libc.ts looks for them.
+// (dist/koffi/<triplet>/koffi.node), where src/system/libc.ts looks for them.
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

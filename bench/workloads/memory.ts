@@ -9,8 +9,8 @@ import type { Row, Workload } from '../workload.ts';
 
 const SETTLE_MS = 3000;
 const GOAL_CHILDREN = 100;
-// The 55 MB, read as MiB: its reference figures (bare Node 41.7, a Node process spawning 100 children
-// 50.8, supervisord 31.9) are what VmRSS gives here in MiB.
+// The goal's 55 MB, read as MiB: the reference figures it was set against (bare Node 41.7, a Node process
+// spawning 100 children 50.8, supervisord 31.9) are what VmRSS gives here in MiB.
 const GOAL_KIB = 55 * 1024;
 const SPAWNER = join(FIXTURES, 'spawner.mjs');
 const MiB = (kib: number): number => kib / 1024;
