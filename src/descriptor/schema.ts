@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { signalName } from '../system/signals.ts';
 import { MAX_TIMER_MS } from '../common/clock.ts';
+import { shown } from '../common/text.ts';
 
 // zod/mini, the functional API: checks are values (.check(z.minLength(1))), not methods. Imported as a
 // namespace so that the bundle keeps only what is used here (under 50 KB of zod rather than ~290 KB), which is
@@ -154,11 +155,6 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
 export type DescriptorInput = z.input<typeof descriptorSchema>;
 export type DescriptorFields = z.output<typeof descriptorSchema>;
 
-const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-};
-
 // "args[0]", "env.A", "ready.tcp".
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
@@ -172,7 +168,7 @@ function at(value: unknown, path: readonly PropertyKey[]): unknown {
 
 // Validates a parsed file against the schema: the fields, or one message per problem naming the key and the value.
 export function validateFields(value: unknown): { ok: true; fields: DescriptorFields } | { ok: false; errors: string[] } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: [`must be a JSON object, got ${show(value)}`] };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: [`must be a JSON object, got ${shown(value)}`] };
   const r = descriptorSchema.safeParse(value);
   if (r.success) return { ok: true, fields: r.data };
   const errors: string[] = [];
@@ -186,9 +182,9 @@ export function validateFields(value: unknown): { ok: true; fields: DescriptorFi
     if (v === undefined && issue.path.length === 1 && issue.path[0] === 'args') errors.push('"args" is required (the command and its arguments, e.g. ["/usr/bin/python3", "app.py"])');
     else if (issue.code === 'invalid_key') {
       const what = issue.path[0] === 'env' ? 'variable name' : issue.path[0] === 'signals' ? 'signal name' : 'key';
-      errors.push(`"${pathText(issue.path.slice(0, -1))}" has an invalid ${what} ${show(issue.path[issue.path.length - 1])}`);
+      errors.push(`"${pathText(issue.path.slice(0, -1))}" has an invalid ${what} ${shown(issue.path[issue.path.length - 1])}`);
     }
-    else errors.push(`"${where}" ${issue.message}, got ${show(v)}`);
+    else errors.push(`"${where}" ${issue.message}, got ${shown(v)}`);
   }
   return { ok: false, errors: [...new Set(errors)] };
 }

@@ -2,6 +2,7 @@
 import { invalidNameReason } from '../descriptor/name.ts';
 import { jsonNesting, MAX_FILE_BYTES, MAX_NESTING } from '../descriptor/parse.ts';
 import { signalName } from '../system/signals.ts';
+import { shown } from '../common/text.ts';
 
 export type Message =
   | { type: 'RESTART'; name: string }
@@ -16,12 +17,6 @@ export type MessageResult = { ok: true; message: Message } | { ok: false; error:
 export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL'] as const;
 
 const fail = (error: string): MessageResult => ({ ok: false, error });
-
-// A value as JSON, cut to 80 characters for a log line.
-function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 // Parses one message file's bytes.
 export function parseMessage(bytes: Buffer | string): MessageResult {
@@ -40,7 +35,7 @@ export function parseMessage(bytes: Buffer | string): MessageResult {
 
 // Validates an already parsed value as a message.
 export function validateMessage(value: unknown): MessageResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be a JSON object, got ${shortJson(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be a JSON object, got ${shown(value)}`);
   const obj = value as Record<string, unknown>;
   const type = obj.type;
   const nameOf = (key: string): string | MessageResult => {
@@ -64,7 +59,7 @@ export function validateMessage(value: unknown): MessageResult {
     }
     case 'SIGNAL': {
       const signal = signalName(obj.signal);
-      if (!signal) return fail(`"signal" must be a signal name such as "SIGHUP", got ${shortJson(obj.signal)}`);
+      if (!signal) return fail(`"signal" must be a signal name such as "SIGHUP", got ${shown(obj.signal)}`);
       if ((obj.name === undefined) === (obj.group === undefined)) return fail('a SIGNAL message needs exactly one of "name" or "group"');
       if (obj.name !== undefined) {
         const name = nameOf('name');
@@ -74,6 +69,6 @@ export function validateMessage(value: unknown): MessageResult {
       return typeof group === 'string' ? { ok: true, message: { type, signal, group } } : group;
     }
     default:
-      return fail(`unknown message type ${shortJson(type)} (known: ${MESSAGE_TYPES.join(', ')})`);
+      return fail(`unknown message type ${shown(type)} (known: ${MESSAGE_TYPES.join(', ')})`);
   }
 }

@@ -12,6 +12,7 @@ import { describeError } from '../common/errors.ts';
 import { MAX_TIMER_MS, type Clock } from '../common/clock.ts';
 import type { HealthCheckPlan } from './checker.ts';
 import { formatDuration, runProbe, type ProbeOptions, type ProbeResult } from './probe.ts';
+import { shown } from '../common/text.ts';
 
 export const BEATCHECK_KEY = 'ncolony.beatcheck';
 export const HTTPCHECK_KEY = 'ncolony.httpcheck';
@@ -81,11 +82,6 @@ export function httpcheckProbe(cfg: HttpcheckConfig, opts: Pick<ProbeOptions, 'c
   };
 }
 
-const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-};
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -93,7 +89,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 // Reads and validates "ncolony.beatcheck" and "ncolony.httpcheck" from a parsed descriptor, with errors naming key, field and value.
 export function parseNcolonyExtras(obj: unknown): NcolonyExtrasResult {
   // Other keys are ignored, and so is a key whose value is null (as NColony reads it: no check).
-  if (!isObject(obj)) return { ok: false, errors: [`must be a JSON object, got ${show(obj)}`] };
+  if (!isObject(obj)) return { ok: false, errors: [`must be a JSON object, got ${shown(obj)}`] };
   const errors: string[] = [];
   const extras: NcolonyExtras = {};
 
@@ -133,7 +129,7 @@ interface Fields {
 
 function fields(key: string, value: unknown, errors: string[]): Fields | undefined {
   if (!isObject(value)) {
-    errors.push(`"${key}" must be an object, got ${show(value)}`);
+    errors.push(`"${key}" must be an object, got ${shown(value)}`);
     return undefined;
   }
   return { key, obj: value };
@@ -151,11 +147,11 @@ function seconds(at: Fields, field: string, errors: string[]): number | undefine
   const v = required(at, field, errors, what);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    errors.push(`"${at.key}.${field}" must be ${what}, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be ${what}, got ${shown(v)}`);
     return undefined;
   }
   if (v > MAX_PERIOD_S) {
-    errors.push(`"${at.key}.${field}" must be at most ${MAX_PERIOD_S} seconds, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be at most ${MAX_PERIOD_S} seconds, got ${shown(v)}`);
     return undefined;
   }
   return v;
@@ -166,7 +162,7 @@ function nonNegative(at: Fields, field: string, errors: string[]): number | unde
   const v = required(at, field, errors, what);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    errors.push(`"${at.key}.${field}" must be ${what}, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be ${what}, got ${shown(v)}`);
     return undefined;
   }
   return v;
@@ -177,7 +173,7 @@ function count(at: Fields, field: string, errors: string[]): number | undefined 
   const v = required(at, field, errors, what);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1_000_000) {
-    errors.push(`"${at.key}.${field}" must be ${what}, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be ${what}, got ${shown(v)}`);
     return undefined;
   }
   return v;
@@ -188,7 +184,7 @@ function nonEmptyString(at: Fields, field: string, errors: string[]): string | u
   const v = required(at, field, errors, what);
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v === '' || v.includes('\0')) {
-    errors.push(`"${at.key}.${field}" must be ${what}, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be ${what}, got ${shown(v)}`);
     return undefined;
   }
   return v;
@@ -208,7 +204,7 @@ function httpUrl(at: Fields, field: string, errors: string[]): string | undefine
     }
   }
   if (!ok) {
-    errors.push(`"${at.key}.${field}" must be ${what}, got ${show(v)}`);
+    errors.push(`"${at.key}.${field}" must be ${what}, got ${shown(v)}`);
     return undefined;
   }
   return v as string;

@@ -13,6 +13,7 @@
 // says otherwise.
 import { Cron } from 'croner';
 import { MAX_TIMER_MS } from '../common/clock.ts';
+import { shown } from '../common/text.ts';
 
 export type Schedule =
   | { kind: 'cron'; expression: string; timeoutMs?: number }
@@ -27,38 +28,38 @@ const OBJECT_KEYS = ['cron', 'every', 'timeout'];
 export function parseSchedule(value: unknown): ParseScheduleResult {
   if (typeof value === 'string') return parseCron('schedule', value, undefined);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail(`"schedule" must be a cron expression string or an object with "cron" or "every", got ${show(value)}`);
+    return fail(`"schedule" must be a cron expression string or an object with "cron" or "every", got ${shown(value)}`);
   }
   const obj = value as Record<string, unknown>;
   const unknown = Object.keys(obj).filter((k) => !OBJECT_KEYS.includes(k));
   if (unknown.length > 0) {
-    return fail(`"schedule" has unknown key ${show(unknown[0])} (allowed: "cron", "every", "timeout")`);
+    return fail(`"schedule" has unknown key ${shown(unknown[0])} (allowed: "cron", "every", "timeout")`);
   }
   const hasCron = obj.cron !== undefined;
   const hasEvery = obj.every !== undefined;
   if (hasCron === hasEvery) {
-    return fail(`"schedule" must have exactly one of "cron" and "every", got ${show(value)}`);
+    return fail(`"schedule" must have exactly one of "cron" and "every", got ${shown(value)}`);
   }
   let timeoutMs: number | undefined;
   if (obj.timeout !== undefined) {
     const seconds = positiveSeconds(obj.timeout);
     if (seconds === undefined) {
-      return fail(`"schedule.timeout" must be a positive number of seconds, got ${show(obj.timeout)}`);
+      return fail(`"schedule.timeout" must be a positive number of seconds, got ${shown(obj.timeout)}`);
     }
     if (seconds * 1000 > MAX_TIMER_MS) {
-      return fail(`"schedule.timeout" must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (24.8 days), got ${show(obj.timeout)}`);
+      return fail(`"schedule.timeout" must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (24.8 days), got ${shown(obj.timeout)}`);
     }
     timeoutMs = seconds * 1000;
   }
   if (hasCron) {
     if (typeof obj.cron !== 'string') {
-      return fail(`"schedule.cron" must be a cron expression string, got ${show(obj.cron)}`);
+      return fail(`"schedule.cron" must be a cron expression string, got ${shown(obj.cron)}`);
     }
     return parseCron('schedule.cron', obj.cron, timeoutMs);
   }
   const every = positiveSeconds(obj.every);
   if (every === undefined) {
-    return fail(`"schedule.every" must be a positive number of seconds, got ${show(obj.every)}`);
+    return fail(`"schedule.every" must be a positive number of seconds, got ${shown(obj.every)}`);
   }
   return ok({ kind: 'interval', everyMs: every * 1000, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 }
@@ -79,10 +80,10 @@ function parseCron(field: string, expression: string, timeoutMs: number | undefi
     cron = compile(trimmed);
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern: /, '');
-    return fail(`"${field}" is not a valid cron expression: ${show(expression)} (${why})`);
+    return fail(`"${field}" is not a valid cron expression: ${shown(expression)} (${why})`);
   }
   if (cron.nextRun(new Date()) === null) {
-    return fail(`"${field}" is a cron expression that never matches: ${show(expression)}`);
+    return fail(`"${field}" is a cron expression that never matches: ${shown(expression)}`);
   }
   return ok({ kind: 'cron', expression: trimmed, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 }
@@ -94,15 +95,6 @@ function compile(expression: string): Cron {
 
 function positiveSeconds(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return String(v);
-  }
 }
 
 const ok = (schedule: Schedule): ParseScheduleResult => ({ ok: true, schedule });

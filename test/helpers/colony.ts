@@ -14,6 +14,10 @@ export const BUNDLE = join(ROOT, 'dist/colony.cjs');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 export const NODE = process.execPath;
 
+// A command run by /bin/sh -c, and a descriptor that runs it (with more keys).
+export const shArgs = (script: string): string[] => ['/bin/sh', '-c', script];
+export const shDescriptor = (script: string, extra: object = {}): object => ({ args: shArgs(script), ...extra });
+
 export type Rec = Record<string, unknown> & { level?: string; msg?: string; proc?: string; stream?: string; pid?: number };
 
 export interface StartOptions {

@@ -1,5 +1,6 @@
 // Reading processes from the host side of a PID namespace, through /proc.
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStat } from '../../src/system/proc.ts';
 
 export function children(pid: number): number[] {
   const out: number[] = [];
@@ -31,25 +32,14 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-// The fields of /proc/PID/stat after the command name (field 3, the state, first), or undefined when
-// the process is gone.
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
 // 'R', 'S', 'Z', ... or undefined when the process is gone.
 export function stateOf(pid: number): string | undefined {
-  return statFields(pid)?.[0];
+  return procStat(pid)?.[0];
 }
 
 // A process's process group (field 5) and the foreground process group of its terminal (field 8).
 export function groups(pid: number): { pgrp: number; tpgid: number } {
-  const f = statFields(pid);
+  const f = procStat(pid);
   if (!f) throw new Error(`process ${pid} is gone`);
   return { pgrp: Number(f[2]), tpgid: Number(f[5]) };
 }

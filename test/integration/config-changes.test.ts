@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, FIXTURES, writeAtomic } from '../helpers/colony.ts';
+import { Colony, FIXTURES, shDescriptor, writeAtomic } from '../helpers/colony.ts';
 import { alive, children, cmdline } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const sh = (script: string): object => ({ args: ['/bin/sh', '-c', script] });
-const idle = (tag: string): object => sh(`echo ${tag}; exec sleep 1000${tag.length}`);
+const idle = (tag: string): object => shDescriptor(`echo ${tag}; exec sleep 1000${tag.length}`);
 
 describe('config directory changes', () => {
   const started: Colony[] = [];

@@ -6,16 +6,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, FIXTURES, writeAtomic, type Rec } from '../helpers/colony.ts';
+import { Colony, FIXTURES, type Rec, shArgs, writeAtomic } from '../helpers/colony.ts';
 import { cmdline, descendants } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // late-ready.py DELAY MODE ...: becomes ready (tcp, file, log, http) after DELAY seconds; "got SIGTERM" when stopped.
 const late = (delay: number, ...mode: string[]): string[] => [PY, join(FIXTURES, 'late-ready.py'), String(delay), ...mode];
-const sh = (script: string): string[] => ['/bin/sh', '-c', script];
 // Takes half a second to stop after SIGTERM, so that a process stopped "in parallel" would be seen doing so.
-const SLOW_STOP = sh('trap "sleep 0.5; echo bye; exit 0" TERM; echo READY; while true; do sleep 1000 & wait $!; done');
+const SLOW_STOP = shArgs('trap "sleep 0.5; echo bye; exit 0" TERM; echo READY; while true; do sleep 1000 & wait $!; done');
 
 // A port nothing listens on right now (colony shares the host's network namespace here).
 function freePort(): Promise<number> {
@@ -109,7 +108,7 @@ describe('start order and readiness', () => {
   });
 
   it('a dependent that sorts before its dependency in the directory gets no error at start', async () => {
-    const c = await Colony.start({ files: { app: { args: sh('exec sleep 1000'), after: ['db'] }, db: { args: sh('exec sleep 1001') } } });
+    const c = await Colony.start({ files: { app: { args: shArgs('exec sleep 1000'), after: ['db'] }, db: { args: shArgs('exec sleep 1001') } } });
     started.push(c);
     await c.started('app');
     const errors = c.records.filter((r) => r.proc === 'app' && r.level === 'error').map((r) => r.msg);
@@ -118,7 +117,7 @@ describe('start order and readiness', () => {
   });
 
   it('an unknown name or a cycle in "after" stops only those processes; adding the missing one or breaking the cycle starts them', async () => {
-    const idle = sh('exec sleep 1000');
+    const idle = shArgs('exec sleep 1000');
     const c = await Colony.start({
       files: {
         lost: { args: idle, after: ['nosuch'] },
@@ -163,11 +162,11 @@ describe('start order and readiness', () => {
     const c = await Colony.start({
       files: {
         // no "timeout": waits up to 60 s without restarting
-        db: { args: sh('exec sleep 1001'), ready: { tcp: `127.0.0.1:${closed}` } },
-        web: { args: sh('exec sleep 1000'), after: ['db'] },
+        db: { args: shArgs('exec sleep 1001'), ready: { tcp: `127.0.0.1:${closed}` } },
+        web: { args: shArgs('exec sleep 1000'), after: ['db'] },
         // "timeout": 1 — not ready within 1 s: restarted (and still not ready)
-        db2: { args: sh('exec sleep 1002'), ready: { tcp: `127.0.0.1:${alsoClosed}`, timeout: 1 } },
-        web2: { args: sh('exec sleep 1003'), after: ['db2'] },
+        db2: { args: shArgs('exec sleep 1002'), ready: { tcp: `127.0.0.1:${alsoClosed}`, timeout: 1 } },
+        web2: { args: shArgs('exec sleep 1003'), after: ['db2'] },
       },
     });
     started.push(c);
@@ -199,7 +198,7 @@ describe('health checks', () => {
     const file = join(tmp, 'ok');
     writeFileSync(file, '');
     const c = await Colony.start({
-      files: { svc: { args: sh('exec sleep 1000'), health: { exec: ['/bin/sh', '-c', `test -e ${file}`], interval: 0.5, retries: 2, timeout: 1 } } },
+      files: { svc: { args: shArgs('exec sleep 1000'), health: { exec: ['/bin/sh', '-c', `test -e ${file}`], interval: 0.5, retries: 2, timeout: 1 } } },
     });
     started.push(c);
     const first = await c.started('svc');
@@ -224,8 +223,8 @@ describe('health checks', () => {
     const failing = { exec: ['/bin/sh', '-c', 'exit 1'], interval: 0.5, retries: 1, timeout: 1 };
     const c = await Colony.start({
       files: {
-        patient: { args: sh('exec sleep 1000'), health: { ...failing, start_period: 2 } },
-        hasty: { args: sh('exec sleep 1001'), health: failing },
+        patient: { args: shArgs('exec sleep 1000'), health: { ...failing, start_period: 2 } },
+        hasty: { args: shArgs('exec sleep 1001'), health: failing },
       },
     });
     started.push(c);
@@ -263,8 +262,8 @@ describe('health checks', () => {
   it('a critical process that becomes unhealthy ends colony with exit code 1', async () => {
     const c = await Colony.start({
       files: {
-        vital: { args: sh('exec sleep 1000'), critical: true, health: { exec: ['/bin/false'], interval: 0.5, retries: 1, timeout: 1 } },
-        bystander: { args: sh('exec sleep 1001') },
+        vital: { args: shArgs('exec sleep 1000'), critical: true, health: { exec: ['/bin/false'], interval: 0.5, retries: 1, timeout: 1 } },
+        bystander: { args: shArgs('exec sleep 1001') },
       },
     });
     started.push(c);
@@ -280,8 +279,8 @@ describe('health checks', () => {
     const c = await Colony.start({
       files: {
         // First beat only after 1.2 s: the check at 1 s finds no file, within the grace.
-        beater: { args: sh(`sleep 1.2; while true; do touch ${dir}/beater; sleep 0.3; done`), 'ncolony.beatcheck': beat },
-        silent: { args: sh('exec sleep 1000'), 'ncolony.beatcheck': beat },
+        beater: { args: shArgs(`sleep 1.2; while true; do touch ${dir}/beater; sleep 0.3; done`), 'ncolony.beatcheck': beat },
+        silent: { args: shArgs('exec sleep 1000'), 'ncolony.beatcheck': beat },
       },
     });
     started.push(c);
@@ -340,7 +339,7 @@ describe('schedules', () => {
   }
 
   it('{"every": 1} runs a short command repeatedly', async () => {
-    const c = await Colony.start({ files: { tick: { args: sh('echo run'), schedule: { every: 1 } } } });
+    const c = await Colony.start({ files: { tick: { args: shArgs('echo run'), schedule: { every: 1 } } } });
     started.push(c);
     assert.ok(c.find(is('tick', 'descriptor added (scheduled)')));
     await waitFor('three runs', () => c.count(is('tick', 'scheduled run')) >= 3, 8000);
@@ -354,7 +353,7 @@ describe('schedules', () => {
   });
 
   it('a run longer than the interval makes the next ones skipped, never two at once', async () => {
-    const c = await Colony.start({ files: { slow: { args: sh('echo begin; sleep 2.5; echo end'), schedule: { every: 1 } } } });
+    const c = await Colony.start({ files: { slow: { args: shArgs('echo begin; sleep 2.5; echo end'), schedule: { every: 1 } } } });
     started.push(c);
     let most = 0;
     const sample = setInterval(() => {
@@ -390,7 +389,7 @@ describe('schedules', () => {
 
   it("a run's timeout counts from its own start, not from an earlier run's", async () => {
     // Runs at 1, 2, 3 s, each 0.9 s long; the 2.5 s timeout of the run at 1 s falls at 3.5 s, inside the run at 3 s.
-    const c = await Colony.start({ files: { brief: { args: sh('sleep 0.9'), schedule: { every: 1, timeout: 2.5 } } } });
+    const c = await Colony.start({ files: { brief: { args: shArgs('sleep 0.9'), schedule: { every: 1, timeout: 2.5 } } } });
     started.push(c);
     await waitFor('four runs', () => c.count(is('brief', 'started')) >= 4, 8000);
     await waitFor('fourth run over', () => c.count((r) => r.proc === 'brief' && (r.msg === 'not restarted (restart: never)' || r.msg === 'stopped')) >= 4, 5000);
@@ -399,7 +398,7 @@ describe('schedules', () => {
   });
 
   it('a 6-field cron expression runs every second', async () => {
-    const c = await Colony.start({ files: { cron: { args: sh('echo cron'), schedule: '* * * * * *' } } });
+    const c = await Colony.start({ files: { cron: { args: shArgs('echo cron'), schedule: '* * * * * *' } } });
     started.push(c);
     await waitFor('two runs', () => c.count(is('cron', 'started')) >= 2, 5000);
     await waitFor('two outputs', () => c.output('cron').filter((l) => l === 'cron').length >= 2, 3000);
@@ -430,7 +429,7 @@ describe('watched files', () => {
     const dir = tempDir('watch');
     const file = join(dir, 'app.conf');
     writeFileSync(file, 'v0\n');
-    const c = await Colony.start({ files: { web: { args: sh('exec sleep 1000'), watch: { paths: [file], debounce: 0.2, action: 'restart' } } } });
+    const c = await Colony.start({ files: { web: { args: shArgs('exec sleep 1000'), watch: { paths: [file], debounce: 0.2, action: 'restart' } } } });
     started.push(c);
     await c.started('web');
     const m = await firstReaction(c, file, 'web');
@@ -450,7 +449,7 @@ describe('watched files', () => {
   it('a glob in "watch" matches the files it names', async () => {
     const dir = tempDir('glob');
     writeFileSync(join(dir, 'a.conf'), 'v0\n');
-    const c = await Colony.start({ files: { web: { args: sh('exec sleep 1000'), watch: { paths: [join(dir, '*.conf')], debounce: 0.2 } } } });
+    const c = await Colony.start({ files: { web: { args: shArgs('exec sleep 1000'), watch: { paths: [join(dir, '*.conf')], debounce: 0.2 } } } });
     started.push(c);
     await c.started('web');
     await firstReaction(c, join(dir, 'a.conf'), 'web', 3000);

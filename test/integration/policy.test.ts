@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, FIXTURES, runCli, writeAtomic, type Rec } from '../helpers/colony.ts';
+import { Colony, FIXTURES, type Rec, runCli, shDescriptor, writeAtomic } from '../helpers/colony.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // Short restart delays so that back-off loops turn quickly.
 const FAST = ['--threshold', '1', '--minrestartdelay', '0.1', '--maxrestartdelay', '0.2'];
 const TRAPS = join(FIXTURES, 'traps.sh');
 const traps = (extra: object = {}): object => ({ args: ['/bin/sh', TRAPS], ...extra });
-const sh = (script: string, extra: object = {}): object => ({ args: ['/bin/sh', '-c', script], ...extra });
 // A process that prints "tick" every 50 ms: a clock made of colony's own output, to let time pass
 // ("no more starts for a while") without a fixed sleep.
-const TICKER = sh('while true; do echo tick; sleep 0.05; done');
+const TICKER = shDescriptor('while true; do echo tick; sleep 0.05; done');
 
 const isStarted = (name: string) => (r: Rec): boolean => r.proc === name && r.msg === 'started';
 const msgOf = (r: Rec): string => String(r.msg ?? '');
@@ -69,7 +68,7 @@ describe('descriptor policy keys (PID 1)', () => {
 
   describe('max_fast_restarts', () => {
     it('gives up after max_fast_restarts fast deaths (failed); a RESTART message or a descriptor change revives it', async () => {
-      const c = await start({ args: FAST, files: { flaky: sh('echo up; exit 1', { max_fast_restarts: 2 }), ticker: TICKER } });
+      const c = await start({ args: FAST, files: { flaky: shDescriptor('echo up; exit 1', { max_fast_restarts: 2 }), ticker: TICKER } });
       const failed = await c.waitRecord('flaky failed', (r) => r.proc === 'flaky' && r.level === 'error' && /failed/.test(msgOf(r)), 10_000);
       assert.match(msgOf(failed), /max_fast_restarts 2/);
       assert.equal(c.count(isStarted('flaky')), 3, 'started, then restarted twice: three fast deaths');
@@ -88,7 +87,7 @@ describe('descriptor policy keys (PID 1)', () => {
 
       // a changed descriptor revives it too
       m = c.mark;
-      writeAtomic(c.dirs.config, 'flaky', sh('echo up again; exit 1', { max_fast_restarts: 2 }));
+      writeAtomic(c.dirs.config, 'flaky', shDescriptor('echo up again; exit 1', { max_fast_restarts: 2 }));
       await c.started('flaky', m);
       await c.waitRecord('flaky failed a third time', (r) => r.proc === 'flaky' && r.level === 'error' && /failed/.test(msgOf(r)), 10_000, m);
       assert.ok(c.output('flaky').includes('up again'), 'runs the new definition');
@@ -104,7 +103,7 @@ describe('descriptor policy keys (PID 1)', () => {
       const c = await start({ args: FAST, files: {} });
       const go = join(c.dirs.dir, 'go');
       writeAtomic(c.dirs.config, 'other', traps());
-      writeAtomic(c.dirs.config, 'crit', sh(`while [ ! -e '${go}' ]; do sleep 0.05; done; exit 4`, { restart: 'never', critical: true }));
+      writeAtomic(c.dirs.config, 'crit', shDescriptor(`while [ ! -e '${go}' ]; do sleep 0.05; done; exit 4`, { restart: 'never', critical: true }));
       await waitFor('other READY', () => c.output('other').includes('READY'));
       await c.started('crit');
       assert.ok(running(c));
@@ -118,7 +117,7 @@ describe('descriptor policy keys (PID 1)', () => {
     it('a critical process that fails (max_fast_restarts) ends colony with its last exit code', async () => {
       const c = await start({ args: FAST, files: { other: traps() } });
       await waitFor('other READY', () => c.output('other').includes('READY'));
-      writeAtomic(c.dirs.config, 'crit', sh('exit 5', { critical: true, max_fast_restarts: 2 }));
+      writeAtomic(c.dirs.config, 'crit', shDescriptor('exit 5', { critical: true, max_fast_restarts: 2 }));
       assert.deepEqual(await c.wait(), { code: 5, signal: null });
       assert.equal(c.count(isStarted('crit')), 3);
       assert.ok(c.find((r) => r.proc === 'crit' && r.level === 'error' && /critical process failed/.test(msgOf(r)) && r.exit_code === 5), c.log());
@@ -127,7 +126,7 @@ describe('descriptor policy keys (PID 1)', () => {
 
     it('without critical, the same failure leaves colony running', async () => {
       const c = await start({ args: FAST, files: { ticker: TICKER } });
-      writeAtomic(c.dirs.config, 'plain', sh('exit 5', { max_fast_restarts: 2 }));
+      writeAtomic(c.dirs.config, 'plain', shDescriptor('exit 5', { max_fast_restarts: 2 }));
       await c.waitRecord('plain failed', (r) => r.proc === 'plain' && r.level === 'error' && /failed/.test(msgOf(r)), 10_000);
       await ticks(c, 10);
       assert.ok(running(c));
@@ -254,7 +253,7 @@ describe('descriptor policy keys (PID 1)', () => {
 
   describe('output', () => {
     it('"inherit": the line goes raw to colony\'s stdout, not through the log', async () => {
-      const c = await start({ files: { raw: sh('echo "raw line 7f3a"; exec sleep 1000', { output: 'inherit' }), logged: sh('echo "logged line 7f3a"; exec sleep 1000') } });
+      const c = await start({ files: { raw: shDescriptor('echo "raw line 7f3a"; exec sleep 1000', { output: 'inherit' }), logged: shDescriptor('echo "logged line 7f3a"; exec sleep 1000') } });
       await waitFor('raw line', () => c.rawLines.includes('raw line 7f3a'), 5000);
       await waitFor('logged line', () => c.output('logged').includes('logged line 7f3a'), 5000);
       assert.deepEqual(c.output('raw'), [], 'no log record for an inherited line');
@@ -265,7 +264,7 @@ describe('descriptor policy keys (PID 1)', () => {
     it('a file path: the lines go to the file (stderr tagged), not to the log', async () => {
       const c = await start({ files: {} });
       const file = join(c.dirs.dir, 'out', 'app.log');
-      writeAtomic(c.dirs.config, 'filed', sh('echo "to the file"; echo "an error" >&2; exec sleep 1000', { output: file }));
+      writeAtomic(c.dirs.config, 'filed', shDescriptor('echo "to the file"; echo "an error" >&2; exec sleep 1000', { output: file }));
       await c.started('filed');
       await waitFor('lines in the file', () => existsSync(file) && /to the file/.test(readFileSync(file, 'utf8')) && /\[stderr\] an error/.test(readFileSync(file, 'utf8')), 5000);
       assert.deepEqual(c.output('filed'), []);
@@ -277,7 +276,7 @@ describe('descriptor policy keys (PID 1)', () => {
       const c = await start({ files: {} });
       const file = join(c.dirs.dir, 'rot.log');
       const script = 'i=0; while [ $i -lt 60 ]; do echo "line $i padding padding padding"; i=$((i+1)); done; echo LAST; exec sleep 1000';
-      writeAtomic(c.dirs.config, 'rot', sh(script, { output: { file, max_bytes: 200, keep: 2 } }));
+      writeAtomic(c.dirs.config, 'rot', shDescriptor(script, { output: { file, max_bytes: 200, keep: 2 } }));
       await waitFor('LAST written', () => existsSync(file) && readFileSync(file, 'utf8').includes('LAST'), 5000);
       assert.ok(existsSync(`${file}.1`), 'rotated once at least');
       assert.ok(existsSync(`${file}.2`), 'keeps two old files');
@@ -294,11 +293,11 @@ describe('descriptor policy keys (PID 1)', () => {
       const c = await start({ args: FAST, files: {} });
       const work = join(c.dirs.dir, 'work dir');
       mkdirSync(work);
-      writeAtomic(c.dirs.config, 'here', sh('pwd; exec sleep 1000', { cwd: work }));
+      writeAtomic(c.dirs.config, 'here', shDescriptor('pwd; exec sleep 1000', { cwd: work }));
       await waitFor('pwd', () => c.output('here').length > 0, 5000);
       assert.equal(c.output('here')[0], realpathSync(work));
       const missing = join(c.dirs.dir, 'no-such-dir');
-      const file = writeAtomic(c.dirs.config, 'lost', sh('pwd; exec sleep 1000', { cwd: missing }));
+      const file = writeAtomic(c.dirs.config, 'lost', shDescriptor('pwd; exec sleep 1000', { cwd: missing }));
       const err = await c.waitRecord('cwd error', (r) => r.proc === 'lost' && r.level === 'error' && r.field === 'cwd', 5000);
       assert.match(msgOf(err), /cwd/);
       assert.ok(msgOf(err).includes(missing), msgOf(err));
@@ -315,11 +314,11 @@ describe('descriptor policy keys (PID 1)', () => {
       const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
       assert.ok(entry, 'the test needs a "nobody" user');
       const [, , uid, , , home] = entry.split(':');
-      const c = await start({ args: FAST, files: { who: sh('id -u; id -g; echo "HOME=$HOME USER=$USER"; exec sleep 1000', { user: 'nobody' }) } });
+      const c = await start({ args: FAST, files: { who: shDescriptor('id -u; id -g; echo "HOME=$HOME USER=$USER"; exec sleep 1000', { user: 'nobody' }) } });
       await waitFor('id output', () => c.output('who').length >= 3, 5000);
       assert.equal(c.output('who')[0], uid);
       assert.equal(c.output('who')[2], `HOME=${home} USER=nobody`);
-      const file = writeAtomic(c.dirs.config, 'ghost', sh('id -u; exec sleep 1000', { user: 'no-such-user' }));
+      const file = writeAtomic(c.dirs.config, 'ghost', shDescriptor('id -u; exec sleep 1000', { user: 'no-such-user' }));
       const err = await c.waitRecord('user error', (r) => r.proc === 'ghost' && r.level === 'error' && r.field === 'user', 5000);
       assert.match(msgOf(err), /no-such-user/);
       assert.match(msgOf(err), /user/);
@@ -332,8 +331,8 @@ describe('descriptor policy keys (PID 1)', () => {
     it('umask "077": files the process creates are 0600', async () => {
       const c = await start({ files: {} });
       const made = join(c.dirs.dir, 'made');
-      writeAtomic(c.dirs.config, 'masked', sh(`umask; touch '${made}'; exec sleep 1000`, { umask: '077' }));
-      writeAtomic(c.dirs.config, 'unmasked', sh('umask; exec sleep 1000'));
+      writeAtomic(c.dirs.config, 'masked', shDescriptor(`umask; touch '${made}'; exec sleep 1000`, { umask: '077' }));
+      writeAtomic(c.dirs.config, 'unmasked', shDescriptor('umask; exec sleep 1000'));
       await waitFor('umask printed', () => c.output('masked').length > 0 && c.output('unmasked').length > 0, 5000);
       assert.equal(c.output('masked')[0], '0077');
       assert.notEqual(c.output('unmasked')[0], '0077', "colony's own umask is left alone for the others");

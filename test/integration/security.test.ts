@@ -8,15 +8,14 @@ import { chmodSync, chownSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtem
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUNDLE, Colony, NODE, type Rec } from '../helpers/colony.ts';
+import { BUNDLE, Colony, NODE, type Rec, shDescriptor } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
 import { Launch, pid1Argv } from '../helpers/pid1.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NOBODY = 65534;
 const isRoot = process.geteuid?.() === 0;
-const sh = (script: string, extra: object = {}): object => ({ args: ['/bin/sh', '-c', script], ...extra });
-const idle = (tag: string, extra: object = {}): object => sh(`echo ${tag}; exec sleep 1000${tag.length}`, extra);
+const idle = (tag: string, extra: object = {}): object => shDescriptor(`echo ${tag}; exec sleep 1000${tag.length}`, extra);
 const msgOf = (r: Rec | undefined): string => String(r?.msg);
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -238,8 +237,8 @@ describe('colony run as a non-root user', { skip: isRoot ? false : 'needs root (
   });
 
   it("runs its own user's processes and messages; a descriptor asking for uid 0 is refused naming \"uid\", the others keep running", async () => {
-    place(dirs.config, 'mine', sh('id -u; exec sleep 10004'), { uid: NOBODY });
-    place(dirs.config, 'itself', sh('id -u; exec sleep 10006', { uid: NOBODY, gid: NOBODY }), { uid: NOBODY });
+    place(dirs.config, 'mine', shDescriptor('id -u; exec sleep 10004'), { uid: NOBODY });
+    place(dirs.config, 'itself', shDescriptor('id -u; exec sleep 10006', { uid: NOBODY, gid: NOBODY }), { uid: NOBODY });
     c = new NonRootColony(dirs, bin);
     const startedOf = (proc: string, from = 0): Promise<Rec> => c!.waitRecord(`${proc} started`, (r) => r.proc === proc && r.msg === 'started', 10_000, from);
     await startedOf('mine');

@@ -219,7 +219,7 @@ describe('JSON Schema (same source as the validation)', () => {
 });
 
 describe("colony's keys: garbage in each gives one error naming the key and the value", () => {
-  // [fields, expected message] — every key issue 4 and 8 added.
+  // [fields, expected message] — the policy, readiness, health, schedule and output keys.
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ cwd: 'relative/dir' }, /^"cwd" must be an absolute path, got "relative\/dir"$/],
     [{ user: '' }, /^"user" must be a non-empty string, got ""$/],

@@ -1,9 +1,10 @@
-// Issue 4's policy decisions as pure functions: the effective policy from a descriptor, and what the
+// The policy decisions as pure functions: the effective policy from a descriptor, and what the
 // state machine does after an exit under each restart mode, max_fast_restarts, stop_group and stop signals.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultPolicy, policyFor } from '../../../src/process/policy.ts';
-import { initialState, succeeded, transition, type Event, type Policy, type State } from '../../../src/process/state.ts';
+import { succeeded } from '../../../src/process/steps.ts';
+import { initialState, transition, type Event, type Policy, type State } from '../../../src/process/state.ts';
 import { descriptorOf } from '../helpers/fake-world.ts';
 
 const DEFAULTS = defaultPolicy({ killTimeMs: 5000, thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000 });

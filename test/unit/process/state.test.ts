@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatMs, initialState, transition, type Effect, type Event, type Phase, type Policy, type State, type Then } from '../../../src/process/state.ts';
+import { formatMs } from '../../../src/process/steps.ts';
+import { initialState, transition, type Effect, type Event, type Phase, type Policy, type State, type Then } from '../../../src/process/state.ts';
 
 // kill time 5 s, threshold 1 s, delays 1 s .. 60 s.
 const POLICY: Policy = { restart: 'always', successExitCodes: [0], maxFastRestarts: undefined, stopGroup: false, killTimeMs: 5000, stopSignal: 'SIGTERM', thresholdMs: 1000, minDelayMs: 1000, maxDelayMs: 60_000 };

@@ -93,7 +93,7 @@ for (const file of readdirSync(join(ROOT, 'config.example/python'))) {
 const killTime = (d: Descriptor): number => (d.killTimeMs ?? DEFAULTS.killtime * 1000) / 1000;
 const largestKillTime = (procs: Map<string, Descriptor>): number => Math.max(...[...procs.values()].map(killTime));
 
-// The longest a requested shutdown can take with these descriptors (s), after supervisor.ts: a process
+// The longest a requested shutdown can take with these descriptors (s), after src/supervisor/shutdown.ts: a process
 // is stopped once every process that starts `after` it has stopped, and takes at most its kill time;
 // then adopted orphans get SIGTERM, SIGKILL after --killtime and 1 s to go; then up to 2 s of output drain.
 function shutdownBudget(procs: Map<string, Descriptor>): number {
