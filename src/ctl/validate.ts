@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { descriptorNames, lookupDescriptor } from '../descriptor/directory.ts';
 import { describeError } from '../common/errors.ts';
+import { orderProblems } from '../supervisor/order.ts';
 import { filePolicyFrom } from '../system/security.ts';
 
 // One line per process ("ok web (web.json)" or "error FILE: ..."), and the number of errors.
@@ -26,18 +27,17 @@ export function validate(dir: string, env: NodeJS.ProcessEnv = process.env): { l
     if (found.kind === 'error') {
       lines.push(`error ${found.file}: ${found.error}`);
       errors++;
+      after.set(name, []); // defined, only broken: not also a name of no process for the others
       continue;
     }
     for (const w of found.warnings) lines.push(`warning ${found.file}: ${w}`);
     after.set(name, found.descriptor.after);
     lines.push(`ok ${name} (${basename(found.file)})`);
   }
-  for (const [name, deps] of after) {
-    const unknown = deps.filter((a) => !names.includes(a));
-    if (unknown.length > 0) {
-      lines.push(`error ${name}: "after" names no such process: ${unknown.map((u) => `"${u}"`).join(', ')}`);
-      errors++;
-    }
+  // The same "after" check as the running colony's: names of no process, and cycles.
+  for (const [name, problem] of [...orderProblems(after)].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`error ${name}: ${problem}`);
+    errors++;
   }
   return { lines, errors };
 }

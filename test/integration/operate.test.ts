@@ -110,11 +110,14 @@ describe('operating colony', () => {
     writeFileSync(join(d.config, 'web.json'), JSON.stringify(idle('web')));
     writeFileSync(join(d.config, 'bad'), '{"args": ["/x"], "kill_time": "5s"}');
     writeFileSync(join(d.config, 'dep'), JSON.stringify({ ...idle('dep'), after: ['ghost'] }));
+    writeFileSync(join(d.config, 'chicken'), JSON.stringify({ ...idle('chicken'), after: ['egg'] }));
+    writeFileSync(join(d.config, 'egg'), JSON.stringify({ ...idle('egg'), after: ['chicken'] }));
     const r = await runCli(['ctl', '--config', d.config, 'validate']);
     assert.equal(r.code, 100);
     assert.match(r.stdout, /^ok web \(web\.json\)$/m);
     assert.match(r.stdout, new RegExp(`^error ${join(d.config, 'bad')}: "kill_time" must be a number of seconds, got "5s"$`, 'm'));
     assert.match(r.stdout, /^error dep: "after" names no such process: "ghost"$/m);
+    assert.match(r.stdout, /^error chicken: "after" makes a cycle: chicken → egg → chicken$/m, 'cycles too, as the running colony says');
     const good = scratch();
     writeFileSync(join(good.config, 'web.json'), JSON.stringify(idle('web')));
     assert.equal((await runCli(['ctl', '--config', good.config, 'validate'])).code, 0);
