@@ -58,7 +58,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const terminal = refusal === undefined;
   if (o.main && isatty(0) && !terminal) log.warn(`the main command reads the terminal but is not its foreground (no job control, no Ctrl-C from it): ${refusal}`);
   // colony writing its log to a terminal from the background (the command has it, or colony was put
-  // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/signals.ts says why).
+  // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
   const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2 };

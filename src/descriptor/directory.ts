@@ -56,7 +56,7 @@ export class ConfigDir {
   // `batch` wraps a full rescan, so that the supervisor sees the whole directory before it starts anything.
   private readonly batch: (fn: () => void) => void;
 
-  // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
+  // `policy`: which files are trusted (see system/security.ts); by default strict when colony runs as root.
   // `absentIsNormal`: a directory that does not exist is said at info, not as a warning (a main
   // command's image that has no processes of its own). `world`: the clock (rechecks, file ages, the
   // backup rescan), the file system (listing, file ages) and the watcher; the real ones by default.

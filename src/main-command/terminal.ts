@@ -1,7 +1,7 @@
 // colony's side of a main command on a terminal: whether it can give the command the terminal, and
 // taking it back when the command ends. The command is made the terminal's foreground by the
 // launcher (launch.ts), in colony's session; colony stays in its own process group, in the
-// background, where it ignores SIGTTIN and SIGTTOU (src/signals.ts says why).
+// background, where it ignores SIGTTIN and SIGTTOU (src/system/signals.ts says why).
 import { constants } from 'node:os';
 import type { Libc } from '../system/libc.ts';
 import { JOB_CONTROL_SIGNALS } from '../system/signals.ts';

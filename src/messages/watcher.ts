@@ -33,7 +33,7 @@ export class MessagesDir {
   private readonly fs: FileSystem;
   private readonly watch: (o: DirWatchOptions) => DirWatch;
 
-  // `policy`: which files are trusted (see security.ts); by default strict when colony runs as root.
+  // `policy`: which files are trusted (see system/security.ts); by default strict when colony runs as root.
   // `world`: the clock (retries, file ages, the backup rescan), the file system (listing, claiming,
   // deleting, file ages) and the watcher; the real ones by default.
   constructor(dir: string, handler: Handler, log: Log, frequencyMs: number, policy: FilePolicy = filePolicyFrom(process.env, undefined), world: DirWorld = {}) {
@@ -91,7 +91,7 @@ export class MessagesDir {
 
   private handleFile(file: string): void {
     const path = join(this.dir, file);
-    // A message restarts and signals processes: only from someone trusted (see security.ts).
+    // A message restarts and signals processes: only from someone trusted (see system/security.ts).
     const refused = fileProblem(path, this.dir, this.policy);
     if (refused) return this.reject(file, refused);
     let bytes: Buffer;
