@@ -182,14 +182,20 @@ export class Colony extends Launched {
   }
 }
 
-// Runs colony (not as PID 1) for a ctl command or a usage check; resolves with code and output.
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+// Runs a command to its end; resolves with its code and all its output. 'close', not 'exit': a
+// process can exit before its last output has been read from the pipes.
+export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const c = spawn(NODE, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('exit', (code) => res({ code, stdout, stderr }));
+    c.on('close', (code) => res({ code, stdout, stderr }));
   });
+}
+
+// Runs colony (not as PID 1) for a ctl command or a usage check; resolves with code and output.
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return capture(NODE, [BUNDLE, ...args], env);
 }

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
-import { BUNDLE, Colony, FIXTURES, NODE, runCli, scratch, writeAtomic } from '../helpers/colony.ts';
+import { BUNDLE, Colony, FIXTURES, NODE, capture, runCli, scratch, writeAtomic } from '../helpers/colony.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const idle = (tag: string): object => ({ args: ['/bin/sh', '-c', `echo ${tag}; exec sleep 1000`] });
@@ -18,14 +17,7 @@ describe('operating colony', () => {
   const ctl = (c: Colony, ...args: string[]) => runCli(['ctl', '--config', c.dirs.config, '--messages', c.dirs.messages, '--state', c.dirs.state, ...args]);
   // ctl check as `docker exec` runs it: inside colony's PID namespace, where the state file's pid 1 is colony.
   const checkInside = (c: Colony): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((res) => {
-      const p = spawn('nsenter', ['-t', String(c.pid), '-p', '-m', '--', NODE, BUNDLE, 'ctl', '--state', c.dirs.state, 'check'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      p.on('exit', (code) => res({ code, stdout, stderr }));
-    });
+    capture('nsenter', ['-t', String(c.pid), '-p', '-m', '--', NODE, BUNDLE, 'ctl', '--state', c.dirs.state, 'check']);
 
   it('the state file and ctl status (table and --json)', async () => {
     const c = await Colony.start({ files: { web: { ...idle('web'), critical: true }, job: { args: ['/bin/sh', '-c', 'exit 3'], restart: 'never' } } });

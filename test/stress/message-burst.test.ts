@@ -2,11 +2,10 @@
 // place, half plain writes that colony may see half-written), while a few `colony ctl restart`
 // processes write more in parallel. colony runs as PID 1.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUNDLE, NODE, writeAtomic } from '../helpers/colony.ts';
+import { BUNDLE, NODE, capture, writeAtomic } from '../helpers/colony.ts';
 import { descendants } from '../helpers/proc.ts';
 import { assertClean, destroyAll, liveByName, readState, secs, settle, StreamColony } from '../helpers/stress.ts';
 
@@ -16,15 +15,10 @@ const CTL_WRITERS = 4;
 const CTL_EACH = 10;
 
 // `colony ctl restart NAME` as an operator would run it; resolves with the message file it wrote.
-function ctlRestart(messages: string, name: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(NODE, [BUNDLE, 'ctl', '--messages', messages, 'restart', name], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`ctl restart ${name} exited ${code}: ${err}`))));
-  });
+async function ctlRestart(messages: string, name: string): Promise<string> {
+  const r = await capture(NODE, [BUNDLE, 'ctl', '--messages', messages, 'restart', name]);
+  if (r.code !== 0) throw new Error(`ctl restart ${name} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 describe('message burst', () => {
