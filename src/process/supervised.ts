@@ -144,6 +144,8 @@ export class SupervisedProcess {
   private dispatch(event: Event): void {
     const before = this.state.phase;
     const { state, effects } = transition(this.state, event, this.policy, this.world.clock.now());
+    // An event that changes nothing (a start while running, a timer of an earlier run) is no change.
+    if (state === this.state && effects.length === 0) return;
     this.state = state;
     if (state.phase !== before) this.since = this.world.clock.wallNow();
     if (event.type === 'exited' || event.type === 'spawn-failed') this.lastExitAt = this.world.clock.wallNow();

@@ -133,7 +133,7 @@ export class Supervisor {
       if (!current) return;
       this.procs.delete(name);
       this.leaving.set(name, current);
-      this.disarm(name);
+      this.triggers.disarm(name);
       this.world.log.info('descriptor removed, stopping for good', { proc: name });
       current.stop();
       const forget = (): void => {
@@ -144,7 +144,7 @@ export class Supervisor {
     } else if (current) {
       if (current.descriptor.canonical === descriptor.canonical) return;
       this.world.log.info('descriptor changed, restarting with the new definition', { proc: name });
-      this.disarm(name);
+      this.triggers.disarm(name);
       if (current.phase === 'idle' || descriptor.schedule) current.redefine(descriptor);
       else redefine(current, descriptor);
       this.arm(current);
@@ -210,17 +210,16 @@ export class Supervisor {
   // Starts every process that has not started yet and whose "after" processes are all ready.
   private startWhatIsReady(): void {
     if (this.shuttingDown || this.batching) return;
-    this.selection.follow({ log: this.world.log, procs: this.procs, isArmed: (n) => this.triggers.isArmed(n), arm: (p) => this.arm(p), disarm: (n) => this.disarm(n) });
-    this.order.startReady(this.selected().filter((p) => p.phase === 'idle' && !p.descriptor.schedule), this.procs);
+    this.order.pass(() => {
+      if (this.shuttingDown) return;
+      this.selection.follow({ log: this.world.log, procs: this.procs, isArmed: (n) => this.triggers.isArmed(n), arm: (p) => this.arm(p), disarm: (n) => this.triggers.disarm(n) });
+      this.order.startReady(this.selected().filter((p) => p.phase === 'idle' && !p.descriptor.schedule), this.procs);
+    });
   }
 
   // Schedules and watched files of a process (none for a process --only leaves out).
   private arm(p: SupervisedProcess): void {
     if (this.isSelected(p.name)) this.triggers.arm(p);
-  }
-
-  private disarm(name: string): void {
-    this.triggers.disarm(name);
   }
 
   // Acts on a message: refused and why, or carried out and which processes it restarts.

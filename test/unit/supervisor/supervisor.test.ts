@@ -121,6 +121,32 @@ describe('apply', () => {
   });
 });
 
+  // Each process that starts (and is ready at once) asks what else can start: that question must not
+  // be asked again from inside itself for every process of the scan (quadratic or worse in time and
+  // garbage: 500 processes took seconds of CPU and 20 MiB more memory).
+  test('a scan of 400 processes starts each once, with work linear in their number', () => {
+    const { world, sup } = setup();
+    const n = 400;
+    let changes = 0;
+    sup.changes.on(() => changes++);
+    sup.batch(() => {
+      for (let i = 0; i < n; i++) sup.apply(`p${i}`, descriptorOf({ args: [`/bin/p${i}`] }));
+    });
+    assert.equal(world.attempts.length, n);
+    assert.ok(sup.all().every((p) => p.phase === 'running'));
+    assert.ok(changes <= 4 * n, `${changes} change notifications for ${n} starts`);
+  });
+
+  test('a start request to a running process is not a change', () => {
+    const { sup } = setup();
+    sup.apply('web', WEB);
+    const p = sup.get('web')!;
+    let changes = 0;
+    p.changes.on(() => changes++);
+    p.start();
+    assert.equal(changes, 0);
+  });
+
 describe('handle', () => {
   function three(): { world: FakeWorld; sup: Supervisor } {
     const s = setup();
