@@ -30,15 +30,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     for (const line of Array.isArray(out) ? out : [out]) process.stdout.write(`${line}\n`);
   };
   const commands = (): Promise<typeof import('./ctl/commands.ts')> => import('./ctl/commands.ts');
+  // The running colony's directories, from what was given (ctl/locate.ts).
+  type Dirs = ReturnType<typeof import('./ctl/locate.ts').locate>;
+  let located: Dirs | undefined;
+  const where = async (d: DirFlags): Promise<Dirs> => (located ??= (await import('./ctl/locate.ts')).locate(directories(d, env)));
   // Writes a message; with --wait, waits for colony's acknowledgement (and restarted processes to run).
-  const sendAndWait = async (d: DirFlags, w: WaitFlags, send: (c: Awaited<ReturnType<typeof commands>>, messages: string) => string): Promise<void> => {
+  const sendAndWait = async (d: DirFlags, w: WaitFlags, send: (c: Awaited<ReturnType<typeof commands>>, messages: string) => string | string[]): Promise<void> => {
     const timeoutMs = seconds('timeout', w.timeout, 30, { allowZero: false }); // a bad value fails before anything is sent
-    const file = send(await commands(), directories(d, env).messages);
-    process.stdout.write(`${file}\n`);
+    const sent = send(await commands(), (await where(d)).messages);
+    const files = Array.isArray(sent) ? sent : [sent];
+    for (const file of files) process.stdout.write(`${file}\n`);
     if (!w.wait) return;
     const { waitFor } = await import('./ctl/wait.ts');
-    const problem = await waitFor(directories(d, env).state, file, timeoutMs);
-    if (problem) throw new ColonyError(problem, 1);
+    const deadline = Date.now() + timeoutMs;
+    for (const file of files) {
+      const problem = await waitFor((await where(d)).state, file, Math.max(1, deadline - Date.now()));
+      if (problem) throw new ColonyError(problem, 1);
+    }
     process.stdout.write('done\n');
   };
   const handlers: Handlers = {
@@ -49,23 +57,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       exitCode = await runColony(o, version());
     },
     ctl: {
-      add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add(directories(d, env).config, name, opts, command)),
-      remove: async (d, name) => ctl((await commands()).remove(directories(d, env).config, name)),
+      add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add((await where(d)).config, name, opts, command)),
+      remove: async (d, name) => ctl((await commands()).remove((await where(d)).config, name)),
       restart: (d, name, w) => sendAndWait(d, w, (c, m) => c.restart(m, name)),
       reload: (d, name, w) => sendAndWait(d, w, (c, m) => c.reload(m, name)),
       restartAll: (d, w) => sendAndWait(d, w, (c, m) => c.restartAll(m)),
       restartGroup: (d, group, w) => sendAndWait(d, w, (c, m) => c.restartGroup(m, group)),
       signal: (d, target, sig, isGroup, w) => sendAndWait(d, w, (c, m) => c.signal(m, target, sig, isGroup)),
-      status: async (d, json) => ctl((await import('./ctl/status.ts')).status(directories(d, env).state, json)),
+      stopStart: (d, type, names, groups, w) => sendAndWait(d, w, (c, m) => c.stopStart(m, type, names, groups)),
+      status: async (d, json) => ctl((await import('./ctl/status.ts')).status((await where(d)).state, json)),
       check: async (d) => {
-        const problem = (await import('./ctl/status.ts')).check(directories(d, env).state);
+        const problem = (await import('./ctl/status.ts')).check((await where(d)).state);
         if (problem) throw new ColonyError(`unhealthy: ${problem}`, 1);
         process.stdout.write('ok\n');
       },
       validate: async (d) => {
-        const r = (await import('./ctl/validate.ts')).validate(directories(d, env).config);
+        const r = (await import('./ctl/validate.ts')).validate((await where(d)).config);
         process.stdout.write(`${r.lines.join('\n')}\n`);
-        if (r.errors > 0) throw usageError(`${r.errors} invalid descriptor(s) in ${directories(d, env).config}`);
+        if (r.errors > 0) throw usageError(`${r.errors} invalid descriptor(s) in ${(await where(d)).config}`);
       },
     },
   };

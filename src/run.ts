@@ -2,9 +2,11 @@
 // until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
 // ctl commands start without it.
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import { Acks } from './messages/acks.ts';
+import { writeNote } from './messages/note.ts';
 import { realClock } from './common/clock.ts';
 import { ConfigDir } from './descriptor/directory.ts';
 import { describeError } from './common/errors.ts';
@@ -102,6 +104,15 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     }
   }
 
+  // ctl given --messages alone finds the state directory here (ctl/locate.ts).
+  if (usable.messages && usable.state) {
+    try {
+      writeNote(o, process.pid);
+    } catch (err) {
+      log.warn('cannot write the note for ctl in the messages directory (ctl needs --state too)', { dir: o.messages, error: describeError(err) });
+    }
+  }
+
   // When not PID 1, colony may die without running its shutdown (uncatchable signals aside, a signal
   // it does not handle): last-chance SIGKILL of every process group it started. As PID 1 the kernel does that.
   if (!isPid1) {
@@ -130,9 +141,9 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
           case 'shutdown':
             return finish(`received ${sig}`, true, undefined, sig);
           case 'broadcast':
-            return supervisor.forward(sig);
+            return void supervisor.forward(sig, 'all');
           case 'main':
-            if (!supervisor.forwardToMain(sig)) log.warn(`${sig} received while the main command is not running: not passed on`);
+            if (!supervisor.forward(sig, 'main')) log.warn(`${sig} received while the main command is not running: not passed on`);
             return;
           case 'again':
             return log.warn(`${sig} received again; shutdown already under way`);
@@ -151,8 +162,8 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const status = !usable.state
     ? undefined
     : new StatusFile(o.state, log, () => ({
-        colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown },
-        processes: supervisor.all().map((p) => processStatus(p, supervisor.nextRun(p.name), p.name !== MAIN_NAME && !supervisor.isSelected(p.name))),
+        colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown, ...(usable.messages ? { messages: resolve(o.messages) } : {}), config: resolve(o.config) },
+        processes: supervisor.all().map((p) => processStatus(p, { nextRun: supervisor.nextRun(p.name), leftOut: p.name !== MAIN_NAME && !supervisor.isSelected(p.name), held: supervisor.heldBy(p.name) })),
       }), { clock });
   if (status) supervisor.changes.on(() => status.touch());
   const acks = new Acks(o.state, log, { clock });

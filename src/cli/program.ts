@@ -39,6 +39,7 @@ export interface Handlers {
     restartAll(dirs: DirFlags, w: WaitFlags): Promise<void>;
     restartGroup(dirs: DirFlags, group: string, w: WaitFlags): Promise<void>;
     signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean, w: WaitFlags): Promise<void>;
+    stopStart(dirs: DirFlags, type: 'STOP' | 'START', names: string[], groups: string[], w: WaitFlags): Promise<void>;
     status(dirs: DirFlags, json: boolean): Promise<void> | void;
     check(dirs: DirFlags): Promise<void> | void;
     validate(dirs: DirFlags): Promise<void> | void;
@@ -50,7 +51,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 // --wait [--timeout S] for the subcommands that send a message.
 function waitOptions(cmd: Command): Command {
   return cmd
-    .option('--wait', 'wait until colony has handled the message (and restarted processes run again, ready); non-zero exit with the reason if not')
+    .option('--wait', 'wait until colony has handled the message (and restarted processes run again, ready; stopped ones have stopped); non-zero exit with the reason if not')
     .option('--timeout <s>', 'with --wait: give up after this many seconds (default 30)');
 }
 
@@ -141,6 +142,19 @@ export function buildProgram(version: string, handlers: Handlers): Command {
       .argument('<signal>', 'e.g. SIGHUP, HUP or 1')
       .option('--group', 'the target is a group'),
   ).action((target: string, sig: string, opts: WaitFlags & { group?: boolean }, cmd: Command) => handlers.ctl.signal(merged(cmd), target, sig, opts.group === true, opts));
+
+  for (const [type, what] of [
+    ['STOP', 'stop processes and keep them down (through restart-all, rescans and descriptor changes) until ctl start or a restart by name'],
+    ['START', 'start processes stopped by ctl stop or defined with "autostart": false (a scheduled one: arm its schedule)'],
+  ] as const) {
+    waitOptions(
+      ctl
+        .command(type.toLowerCase())
+        .description(what)
+        .argument('[names...]', 'process names')
+        .option('--group <group>', 'every process of this group (repeatable)', collect),
+    ).action((names: string[], opts: WaitFlags & { group?: string[] }, cmd: Command) => handlers.ctl.stopStart(merged(cmd), type, names, opts.group ?? [], opts));
+  }
 
   ctl
     .command('status')

@@ -1,4 +1,4 @@
-// ctl remove / restart / restart-all / restart-group / signal.
+// ctl remove / restart / reload / restart-all / restart-group / signal / stop / start.
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../common/errors.ts';
@@ -47,4 +47,12 @@ export function signal(messagesDir: string, target: string, sig: string, isGroup
   const name = signalName(sig);
   if (!name) throw usageError(`not a signal: ${JSON.stringify(sig)} (e.g. SIGHUP, HUP, 1)`);
   return sendMessage(messagesDir, { type: 'SIGNAL', signal: name, ...(isGroup ? { group: target } : { name: target }) });
+}
+
+// STOP or START: one message per process and per group; returns their paths.
+export function stopStart(messagesDir: string, type: 'STOP' | 'START', names: string[], groups: string[]): string[] {
+  if (names.length === 0 && groups.length === 0) throw usageError(`ctl ${type.toLowerCase()} needs a process name or --group GROUP`);
+  for (const n of names) checkName('process name', n);
+  for (const g of groups) checkName('group name', g);
+  return [...names.map((name) => sendMessage(messagesDir, { type, name })), ...groups.map((group) => sendMessage(messagesDir, { type, group }))];
 }

@@ -21,11 +21,21 @@ function lastExit(p: ProcessStatus): string {
   return e.code !== null ? `exit ${e.code}` : e.signal ? e.signal : '-';
 }
 
+// A process's STATE column: its phase, and why it is down when someone meant it to be.
+function stateText(p: ProcessStatus): string {
+  if (p.held === 'stopped') return p.state === 'stopped' || p.state === 'idle' ? 'stopped (by request)' : `${p.state} (stop requested)`;
+  if (p.held === 'autostart-off' && p.state === 'idle') return 'not started (autostart off)';
+  if (p.failed) return 'FAILED';
+  if (p.state === 'running' && !p.ready) return 'running (not ready)';
+  if (p.leftOut && p.pid === null && p.lastExit === null) return 'left out (--only)';
+  return p.state;
+}
+
 // The status as a table for a terminal.
 export function statusTable(st: Status, now = Date.now()): string {
   const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH']];
   for (const p of st.processes) {
-    const state = p.failed ? 'FAILED' : p.state === 'running' && !p.ready ? 'running (not ready)' : p.leftOut && p.pid === null && p.lastExit === null ? 'left out (--only)' : p.state;
+    const state = stateText(p);
     rows.push([p.name + (p.critical ? ' *' : ''), state, p.pid === null ? '-' : String(p.pid), p.state === 'running' ? age(p.since, now) : `- (${age(p.since, now)} ago)`, String(p.restarts), lastExit(p), p.health ?? '-']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -55,7 +65,7 @@ export function check(stateDir: string): string | undefined {
   if (start !== c.procStart) return `the state file is stale: pid ${c.pid} is not the colony that wrote it`;
   if (c.shuttingDown) return 'colony is shutting down';
   for (const p of st.processes) {
-    if (!p.critical || p.leftOut) continue; // --only left it out: it is not meant to run
+    if (!p.critical || p.leftOut || p.held) continue; // --only left it out, or the operator holds it down: it is not meant to run
     if (p.state !== 'running') return `critical process ${p.name} is ${p.failed ? 'failed' : p.state}`;
     if (!p.ready) return `critical process ${p.name} is not ready`;
     if (p.health === 'unhealthy') return `critical process ${p.name} is unhealthy`;

@@ -1,8 +1,12 @@
 // ctl ... --wait: waits until colony has handled the message (its acknowledgement in $STATE/acks/)
-// and, for restarts, until each restarted process runs again (and is ready); a reason otherwise.
+// and, for restarts and starts, until each process runs again (and is ready), for stops until each
+// has stopped; a reason otherwise.
 import { readFileSync, rmSync } from 'node:fs';
 import { ackPath, type Ack } from '../messages/acks.ts';
 import { readStatus } from '../status/file.ts';
+
+// The states of a process that has stopped (a process removed meanwhile has stopped too).
+const STOPPED = new Set(['stopped', 'exited', 'failed', 'idle']);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -36,12 +40,16 @@ export async function waitFor(stateDir: string, messageFile: string, timeoutMs: 
         if (restarted && (p.state === 'failed' || p.state === 'exited' || p.state === 'backoff')) failure = `process ${t.name} did not stay up after the restart (${p.state}${p.lastExit ? `, last exit ${JSON.stringify(p.lastExit)}` : ''})`;
         else if (!(restarted && p.state === 'running' && p.ready)) pending.push(t.name);
       }
+      for (const name of ack.stopping ?? []) {
+        const p = st.processes.find((x) => x.name === name);
+        if (p && !STOPPED.has(p.state)) pending.push(name);
+      }
     } catch (err) {
       pending.push((err as Error).message);
     }
     if (failure) return failure;
     if (pending.length === 0) return undefined;
-    if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s waiting for ${pending.join(', ')} to run again (and be ready)`;
+    if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s waiting for ${pending.join(', ')} to ${ack.stopping?.length ? 'stop' : 'run again (and be ready)'}`;
     await sleep(20);
   }
 }

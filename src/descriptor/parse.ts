@@ -3,6 +3,8 @@
 import { parseNcolonyExtras, type NcolonyExtras } from '../probes/ncolony.ts';
 import { parseSchedule, type Schedule } from '../schedule/parse.ts';
 import { signalName } from '../system/signals.ts';
+import { shown } from '../common/text.ts';
+import { expand } from './expand.ts';
 import { PROBE_KINDS, validateFields } from './schema.ts';
 
 // Files larger than this are refused rather than parsed (a descriptor is a few hundred bytes).
@@ -28,6 +30,10 @@ export type OutputDef = { kind: 'log' } | { kind: 'inherit' } | { kind: 'file'; 
 export interface Descriptor {
   args: string[];
   env: Record<string, string> | undefined;
+  // dotenv files read at each start (a missing one that is not required is skipped).
+  envFiles: Array<{ path: string; required: boolean }>;
+  // ${NAME} in args and cwd replaced from the process's environment at each start.
+  expandEnv: boolean;
   envInherit: string[] | undefined;
   uid: number | undefined;
   gid: number | undefined;
@@ -47,6 +53,8 @@ export interface Descriptor {
   maxRestartDelayMs: number | undefined;
   maxFastRestarts: number | undefined;
   critical: boolean;
+  // false: started only by request (ctl start, or a restart by name).
+  autostart: boolean;
   // Forwarded signals: a received signal → what this process gets (null: nothing). Undefined: the default set, unchanged.
   signals: Record<string, NodeJS.Signals | null> | undefined;
   reloadSignal: NodeJS.Signals | undefined;
@@ -138,6 +146,12 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
   if (f.min_restart_delay !== undefined && f.max_restart_delay !== undefined && f.max_restart_delay < f.min_restart_delay) {
     errors.push(`"max_restart_delay" (${f.max_restart_delay}) must not be less than "min_restart_delay" (${f.min_restart_delay})`);
   }
+  if (f.expand_env) {
+    for (const [key, text] of [...f.args.map((a, i) => [`args[${i}]`, a] as const), ...(f.cwd !== undefined ? [['cwd', f.cwd] as const] : [])]) {
+      const r = expand(text, undefined);
+      if (!r.ok) errors.push(`"${key}" ${r.error}, got ${shown(text)}`);
+    }
+  } else if (f.cwd !== undefined && !f.cwd.startsWith('/')) errors.push(`"cwd" must be an absolute path (\${...} needs "expand_env": true), got ${shown(f.cwd)}`);
   let schedule: Schedule | undefined;
   if (f.schedule !== undefined) {
     const sch = parseSchedule(f.schedule);
@@ -170,6 +184,8 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
     descriptor: {
       args: f.args,
       env: f.env,
+      envFiles: (f.env_file === undefined ? [] : Array.isArray(f.env_file) ? f.env_file : [f.env_file]).map((e) => (typeof e === 'string' ? { path: e, required: true } : { path: e.path, required: e.required ?? true })),
+      expandEnv: f.expand_env ?? false,
       envInherit: f.env_inherit,
       uid: f.uid,
       gid: f.gid,
@@ -187,6 +203,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       maxRestartDelayMs: ms(f.max_restart_delay),
       maxFastRestarts: f.max_fast_restarts,
       critical: f.critical ?? false,
+      autostart: f.autostart ?? true,
       signals,
       reloadSignal: f.reload_signal,
       after: f.after ?? [],

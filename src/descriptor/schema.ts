@@ -60,6 +60,8 @@ function probe<T extends z.core.$ZodLooseShape>(timing: T) {
     .check(z.refine((p) => PROBE_KINDS.filter((k) => (p as Record<string, unknown>)[k] !== undefined).length === 1, { error: `needs exactly one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` }));
 }
 
+const absolute = z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }), noNul());
+const envFile = z.union([absolute, z.strictObject({ path: absolute, required: z.optional(z.boolean({ error: 'must be true or false' })) })], { error: 'must be an absolute path or {"path": PATH, "required": false}' });
 const globs = z.array(name, { error: 'must be a list of paths or globs' }).check(z.minLength(1, { error: 'must not be empty' }));
 const id = () => z.optional(z.int({ error: 'must be a non-negative integer' }).check(z.gte(0, { error: 'must be a non-negative integer' }), z.lte(0xfffffffe, { error: 'is too large' })));
 const bool = () => z.optional(z.boolean({ error: 'must be true or false' }));
@@ -75,12 +77,15 @@ export const descriptorSchema = z.looseObject(
         { error: 'must be an object of strings' },
       ),
     ),
+    env_file: z.optional(z.union([envFile, z.array(envFile).check(z.minLength(1, { error: 'must not be empty' }))], { error: 'must be an absolute path, {"path": PATH, "required": false}, or a list of them' })),
+    expand_env: bool(),
     env_inherit: z.optional(z.array(name.check(z.refine((k) => !k.includes('='), { error: 'is not a valid variable name' })), { error: 'must be a list of strings' })),
     uid: id(),
     gid: id(),
     group: z.optional(z.array(name, { error: 'must be a list of strings' })),
     // Where and as whom
-    cwd: z.optional(z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }), noNul())),
+    // With expand_env it may start with ${VAR} (checked once expanded).
+    cwd: z.optional(z.string({ error: 'must be an absolute path' }).check(z.refine((s) => s.startsWith('/') || s.startsWith('${'), { error: 'must be an absolute path' }), noNul())),
     user: z.optional(z.union([name, z.int().check(z.gte(0))], { error: 'must be a user name or a numeric uid' })),
     umask: z.optional(z.union([z.string().check(z.regex(/^0?[0-7]{3}$/, { error: 'must be an octal string such as "022"' })), z.int().check(z.gte(0), z.lte(0o777, { error: 'must be at most 511 (0o777)' }))], { error: 'must be an octal string such as "022", or a number up to 511' })),
     // Stopping
@@ -95,6 +100,7 @@ export const descriptorSchema = z.looseObject(
     max_restart_delay: z.optional(seconds),
     max_fast_restarts: z.optional(count('fast deaths in a row before giving up')),
     critical: bool(),
+    autostart: bool(),
     // Signals
     signals: z.optional(z.record(z.string().check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' })), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' })),
     reload_signal: z.optional(signal),
@@ -124,6 +130,8 @@ export const descriptorSchema = z.looseObject(
 export const KEY_DESCRIPTIONS: Record<string, string> = {
   args: 'The command and its arguments; args[0] is the executable (searched in PATH when it has no "/"). No shell.',
   env: 'Variables set for the process; they override inherited ones.',
+  env_file: 'dotenv files (absolute paths; {"path": P, "required": false} for one that may be missing) read at each start: their variables come after the inherited ones, "env" wins over them.',
+  expand_env: 'true: ${NAME} and ${NAME:-default} in args and cwd are replaced from the process\'s own environment at each start ($$ is a literal $; an unset NAME without a default is a start error). Default false: args are passed as written.',
   env_inherit: "When present, only these variables come from colony's environment (an unset one becomes \"\").",
   uid: 'Run as this numeric user id (colony must be root).',
   gid: 'Run as this numeric group id (colony must be root).',
@@ -140,6 +148,7 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   min_restart_delay: 'Seconds before the first restart after a fast death (default: --minrestartdelay).',
   max_restart_delay: 'The restart delay doubles after each fast death up to this (default: --maxrestartdelay).',
   max_fast_restarts: 'After this many fast deaths in a row the process is marked failed and not restarted; a restart message or a descriptor change revives it.',
+  autostart: 'false: defined (and shown by ctl status) but started only by `colony ctl start` or `ctl restart` (default true). For a scheduled process: its schedule is armed only then.',
   critical: 'When this process ends and will not be restarted (policy, or failed), colony stops everything and exits with its code.',
   signals: 'Which signals colony forwards to this process and how they are rewritten, e.g. {"SIGINT": "SIGTERM", "SIGUSR1": null}.',
   reload_signal: 'What `colony ctl reload NAME` sends (gunicorn: SIGHUP); without it a reload is a restart.',

@@ -18,6 +18,8 @@ export interface Ack {
   at: string;
   // Processes being restarted, with how many times each had been started before.
   restarting: Array<{ name: string; starts: number }>;
+  // Processes being stopped by request (STOP).
+  stopping?: string[];
 }
 
 // The path colony writes the acknowledgement of a message file to.

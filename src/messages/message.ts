@@ -1,4 +1,5 @@
-// Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP, plus SIGNAL): parse and validate. Pure.
+// Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP; colony's RELOAD, SIGNAL, STOP,
+// START): parse and validate. Pure.
 import { invalidNameReason } from '../descriptor/name.ts';
 import { jsonNesting, MAX_FILE_BYTES, MAX_NESTING } from '../descriptor/parse.ts';
 import { signalName } from '../system/signals.ts';
@@ -10,11 +11,13 @@ export type Message =
   | { type: 'RESTART-ALL' }
   | { type: 'RESTART-GROUP'; group: string }
   | { type: 'SIGNAL'; signal: NodeJS.Signals; name: string }
-  | { type: 'SIGNAL'; signal: NodeJS.Signals; group: string };
+  | { type: 'SIGNAL'; signal: NodeJS.Signals; group: string }
+  | { type: 'STOP' | 'START'; name: string }
+  | { type: 'STOP' | 'START'; group: string };
 
 export type MessageResult = { ok: true; message: Message } | { ok: false; error: string };
 
-export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL'] as const;
+export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL', 'STOP', 'START'] as const;
 
 const fail = (error: string): MessageResult => ({ ok: false, error });
 
@@ -67,6 +70,16 @@ export function validateMessage(value: unknown): MessageResult {
       }
       const group = nameOf('group');
       return typeof group === 'string' ? { ok: true, message: { type, signal, group } } : group;
+    }
+    case 'STOP':
+    case 'START': {
+      if ((obj.name === undefined) === (obj.group === undefined)) return fail(`a ${type} message needs exactly one of "name" or "group"`);
+      if (obj.name !== undefined) {
+        const name = nameOf('name');
+        return typeof name === 'string' ? { ok: true, message: { type, name } } : name;
+      }
+      const group = nameOf('group');
+      return typeof group === 'string' ? { ok: true, message: { type, group } } : group;
     }
     default:
       return fail(`unknown message type ${shown(type)} (known: ${MESSAGE_TYPES.join(', ')})`);

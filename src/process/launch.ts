@@ -1,8 +1,10 @@
 // Everything decided before a process is spawned: its environment, the user it runs as (and whether
 // colony may switch to it), its working directory and umask, where its output goes — and, when the
 // start fails, one line that names the executable, the descriptor file and the reason.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { describeError } from '../common/errors.ts';
+import { expand } from '../descriptor/expand.ts';
 import type { Descriptor } from '../descriptor/parse.ts';
 import { canSwitchTo } from '../system/security.ts';
 import { childEnvironment } from './environment.ts';
@@ -22,7 +24,9 @@ export interface LaunchRefusal {
 
 // The spawn request for this definition, or why it cannot start.
 export function launchRequest(name: string, d: Descriptor, world: Pick<ProcessWorld, 'env' | 'ids' | 'stdoutTaken'>, io: MainIo): SpawnRequest | LaunchRefusal {
-  const env = childEnvironment(name, d, world.env);
+  const fromFiles = readEnvFiles(d.envFiles);
+  if (isRefusal(fromFiles)) return fromFiles;
+  const env = childEnvironment(name, d, world.env, fromFiles.vars);
   let uid = d.uid;
   let gid = d.gid;
   if (d.user !== undefined) {
@@ -41,12 +45,54 @@ export function launchRequest(name: string, d: Descriptor, world: Pick<ProcessWo
     const asked = field === 'user' ? `"user": ${JSON.stringify(d.user)} (uid ${uid}, gid ${gid})` : `"${field}": ${field === 'uid' ? uid : gid}`;
     return { code: 'EPERM', message: `cannot start: ${asked} is refused: ${cannot}`, field };
   }
-  if (d.cwd !== undefined && !(existsSync(d.cwd) && statSync(d.cwd).isDirectory())) return { code: 'ENOENT', message: `cannot start: cwd ${JSON.stringify(d.cwd)} is not a directory`, field: 'cwd' };
-  return { args: d.args, env, uid, gid, cwd: d.cwd, output: outputKind(d, world, io), ...io };
+  let { args, cwd } = d;
+  if (d.expandEnv) {
+    const expanded = expandAll(d, env);
+    if (isRefusal(expanded)) return expanded;
+    ({ args, cwd } = expanded);
+    if (cwd !== undefined && !cwd.startsWith('/')) return { code: 'EINVAL', message: `cannot start: cwd ${JSON.stringify(cwd)} (expanded from ${JSON.stringify(d.cwd)}) is not an absolute path`, field: 'cwd' };
+  }
+  if (cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory())) return { code: 'ENOENT', message: `cannot start: cwd ${JSON.stringify(cwd)} is not a directory`, field: 'cwd' };
+  return { args, env, uid, gid, cwd, output: outputKind(d, world, io), ...io };
+}
+
+// The variables of the descriptor's env files, in order (a later file wins), read now: a Secret
+// mounted as a file is picked up at the next start.
+function readEnvFiles(files: Descriptor['envFiles']): { vars: Record<string, string> } | LaunchRefusal {
+  const vars: Record<string, string> = {};
+  for (const [i, f] of files.entries()) {
+    let text: string;
+    try {
+      text = readFileSync(f.path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code === 'ENOENT' && !f.required) continue;
+      return { code, message: `cannot start: env_file ${JSON.stringify(f.path)} cannot be read: ${describeError(err)}`, field: files.length > 1 ? `env_file[${i}]` : 'env_file' };
+    }
+    for (const [key, value] of Object.entries(parseDotenv(text))) {
+      if (key.includes('\0') || value.includes('\0')) return { code: 'EINVAL', message: `cannot start: env_file ${JSON.stringify(f.path)} has a NUL byte in ${JSON.stringify(key)}`, field: files.length > 1 ? `env_file[${i}]` : 'env_file' };
+      vars[key] = value;
+    }
+  }
+  return { vars };
+}
+
+// args and cwd with ${NAME} replaced from the process's environment, or the first one that cannot be.
+function expandAll(d: Descriptor, env: Record<string, string>): { args: string[]; cwd: string | undefined } | LaunchRefusal {
+  const args: string[] = [];
+  for (const [i, a] of d.args.entries()) {
+    const r = expand(a, env);
+    if (!r.ok) return { code: 'EINVAL', message: `cannot start: "args[${i}]" ${r.error}`, field: `args[${i}]` };
+    args.push(r.value);
+  }
+  if (d.cwd === undefined) return { args, cwd: undefined };
+  const r = expand(d.cwd, env);
+  if (!r.ok) return { code: 'EINVAL', message: `cannot start: "cwd" ${r.error}`, field: 'cwd' };
+  return { args, cwd: r.value };
 }
 
 // Whether launchRequest refused.
-export function isRefusal(r: SpawnRequest | LaunchRefusal): r is LaunchRefusal {
+export function isRefusal<T extends object>(r: T | LaunchRefusal): r is LaunchRefusal {
   return 'field' in r;
 }
 

@@ -121,6 +121,13 @@ export class SupervisedProcess {
     this.dispatch({ type: 'restart' });
   }
 
+  // A new definition, started at once if the process is down (restarted with it if it runs).
+  renew(descriptor: Descriptor): void {
+    if (!this.isFinal) return this.replace(descriptor);
+    this.redefine(descriptor);
+    this.start();
+  }
+
   // Takes a new definition (and the policy it implies) without restarting.
   redefine(descriptor: Descriptor): void {
     this.descriptor = descriptor;

@@ -28,15 +28,18 @@ export interface ProcessStatus {
   nextRun: string | null;
   // Defined but never started: --only leaves it out.
   leftOut: boolean;
+  // Held down by the operator: "stopped" (ctl stop) or "autostart-off" ("autostart": false, not started yet).
+  held: 'stopped' | 'autostart-off' | null;
 }
 
 export interface Status {
-  colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean };
+  // messages and config: the directories (absolute) this colony reads, for ctl given --state alone.
+  colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean; messages?: string; config?: string };
   processes: ProcessStatus[];
 }
 
 // One process as data.
-export function processStatus(p: SupervisedProcess, nextRun: Date | undefined, leftOut = false): ProcessStatus {
+export function processStatus(p: SupervisedProcess, o: { nextRun?: Date | undefined; leftOut?: boolean; held?: ProcessStatus['held'] | undefined } = {}): ProcessStatus {
   const s = p.snapshot;
   const last = s.lastExit;
   return {
@@ -50,8 +53,9 @@ export function processStatus(p: SupervisedProcess, nextRun: Date | undefined, l
     ready: p.ready,
     failed: p.phase === 'failed',
     critical: p.descriptor.critical,
-    nextRun: nextRun ? nextRun.toISOString() : null,
-    leftOut,
+    nextRun: o.nextRun ? o.nextRun.toISOString() : null,
+    leftOut: o.leftOut ?? false,
+    held: o.held ?? null,
   };
 }
 

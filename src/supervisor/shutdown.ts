@@ -31,6 +31,13 @@ export class Budget {
   }
 }
 
+// A kill time that cannot fit the shutdown budget: the warning (at shutdown it gets what is left).
+export function budgetWarning(p: SupervisedProcess, budgetMs: number): { message: string; fields: Record<string, unknown> } | undefined {
+  if (p.policy.killTimeMs <= budgetMs) return undefined;
+  const message = `kill time ${p.policy.killTimeMs / 1000} s cannot fit the ${budgetMs / 1000} s shutdown budget (--stop-timeout): at shutdown it gets what is left of the budget`;
+  return { message, fields: { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'kill_time' } : {}) } };
+}
+
 export interface ShutdownWorld extends Pick<ProcessWorld, 'clock' | 'log' | 'kill'> {
   // colony's children it did not spawn (adopted orphans).
   adopted(): number[];

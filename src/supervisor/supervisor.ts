@@ -13,7 +13,8 @@ import { forwardToAll, forwardToMain } from './forward.ts';
 import { carryOut, type Outcome } from './messages.ts';
 import { criticalEnded, criticalUnhealthy, type Ending } from './endings.ts';
 import { Selection } from './selection.ts';
-import { Budget, shutDown, type ShutdownWorld } from './shutdown.ts';
+import { Holds, type Hold } from './holds.ts';
+import { Budget, budgetWarning, shutDown, type ShutdownWorld } from './shutdown.ts';
 import { StartOrder } from './start-order.ts';
 import { Waits } from './until.ts';
 import { Triggers } from './triggers.ts';
@@ -36,11 +37,11 @@ export class Supervisor {
   private readonly triggers: Triggers;
   private readonly waits: Waits;
   private readonly order: StartOrder;
+  private readonly holds = new Holds();
   private shutdownPromise: Promise<number> | undefined;
   private batching = false;
   private scanned = false;
   private mainClashReported = false;
-  private readonly budgetWarned = new Set<string>();
   // The whole shutdown's budget (--stop-timeout): each process gets min(its kill time, what is left).
   stopBudgetMs = Infinity;
   // After any change of any process (the status file listens).
@@ -83,6 +84,12 @@ export class Supervisor {
 
   get(name: string): SupervisedProcess | undefined {
     return name === MAIN_NAME && this.main ? this.main.process : this.procs.get(name);
+  }
+
+  // Why a process of the config directory does not start on its own (stopped by request, autostart off).
+  heldBy(name: string): Hold | undefined {
+    const p = this.procs.get(name);
+    return p ? this.holds.hold(name, p.descriptor) : undefined;
   }
 
   // The scheduler's next run of a scheduled process.
@@ -143,23 +150,24 @@ export class Supervisor {
       forget();
     } else if (current) {
       if (current.descriptor.canonical === descriptor.canonical) return;
-      this.world.log.info('descriptor changed, restarting with the new definition', { proc: name });
+      const held = this.holds.isStopped(name);
+      this.world.log.info(held ? 'descriptor changed (stopped by request: it stays down)' : 'descriptor changed, restarting with the new definition', { proc: name });
       this.triggers.disarm(name);
-      if (current.phase === 'idle' || descriptor.schedule) current.redefine(descriptor);
-      else redefine(current, descriptor);
+      this.renew(current, descriptor);
       this.arm(current);
     } else if (this.leaving.has(name)) {
       // Re-added while it was being stopped: keep the instance, start it again with this definition.
       const returning = this.leaving.get(name)!;
       this.leaving.delete(name);
       this.procs.set(name, returning);
-      this.world.log.info('descriptor added back, restarting', { proc: name });
-      redefine(returning, descriptor);
+      this.world.log.info('descriptor added back', { proc: name });
+      this.renew(returning, descriptor);
       this.arm(returning);
       return;
     } else {
       const p = new SupervisedProcess(name, descriptor, this.policy, this.world);
-      this.warnBudget(p);
+      const warning = budgetWarning(p, this.stopBudgetMs);
+      if (warning) this.world.log.warn(warning.message, warning.fields);
       this.procs.set(name, p);
       p.changes.on(() => this.changed(p));
       p.unhealthy.on((detail) => this.end(criticalUnhealthy(p, detail)));
@@ -182,11 +190,11 @@ export class Supervisor {
     if (!outer) this.startWhatIsReady();
   }
 
-  // Once per process: a kill time that cannot fit the shutdown budget (it will get what is left).
-  private warnBudget(p: SupervisedProcess): void {
-    if (p.policy.killTimeMs <= this.stopBudgetMs || this.budgetWarned.has(p.name)) return;
-    this.budgetWarned.add(p.name);
-    this.world.log.warn(`kill time ${p.policy.killTimeMs / 1000} s cannot fit the ${this.stopBudgetMs / 1000} s shutdown budget (--stop-timeout): at shutdown it gets what is left of the budget`, { proc: p.name, ...(p.descriptor.source ? { file: p.descriptor.source, field: 'kill_time' } : {}) });
+  // A new definition for a defined process: taken at its next start when it is held down, never
+  // started or scheduled; else the process is started again with it (at once if it is down).
+  private renew(p: SupervisedProcess, descriptor: Descriptor): void {
+    if (p.phase === 'idle' || descriptor.schedule || this.holds.isStopped(p.name)) p.redefine(descriptor);
+    else p.renew(descriptor);
   }
 
   // After any change of a process: wake waiters, start processes whose dependencies became ready,
@@ -213,13 +221,13 @@ export class Supervisor {
     this.order.pass(() => {
       if (this.shuttingDown) return;
       this.selection.follow({ log: this.world.log, procs: this.procs, isArmed: (n) => this.triggers.isArmed(n), arm: (p) => this.arm(p), disarm: (n) => this.triggers.disarm(n) });
-      this.order.startReady(this.selected().filter((p) => p.phase === 'idle' && !p.descriptor.schedule), this.procs);
+      this.order.startReady(this.selected().filter((p) => p.phase === 'idle' && !p.descriptor.schedule && !this.holds.hold(p.name, p.descriptor)), this.procs);
     });
   }
 
-  // Schedules and watched files of a process (none for a process --only leaves out).
+  // Schedules and watched files of a process (none for a process --only leaves out or that is held down).
   private arm(p: SupervisedProcess): void {
-    if (this.isSelected(p.name)) this.triggers.arm(p);
+    if (this.isSelected(p.name) && !this.holds.hold(p.name, p.descriptor) && !this.triggers.isArmed(p.name)) this.triggers.arm(p);
   }
 
   // Acts on a message: refused and why, or carried out and which processes it restarts.
@@ -231,6 +239,9 @@ export class Supervisor {
       isSelected: (name) => this.isSelected(name),
       selected: () => this.selected(),
       only: this.selection.only !== undefined,
+      hold: (p) => this.holds.hold(p.name, p.descriptor),
+      stopByRequest: (p) => (this.holds.stop(p.name), this.triggers.disarm(p.name), p.stop()),
+      startByRequest: (p) => (this.holds.start(p.name), this.arm(p)),
     });
   }
 
@@ -239,14 +250,12 @@ export class Supervisor {
     return [...this.procs.values()].filter((p) => this.isSelected(p.name));
   }
 
-  // Passes a signal colony received on to the main command, unchanged; false when it is not running.
-  forwardToMain(signal: NodeJS.Signals): boolean {
-    return forwardToMain(signal, this.main?.process, this.world.log);
-  }
-
-  // Passes a signal colony received on to every process's main pid.
-  forward(signal: NodeJS.Signals): void {
+  // Passes a signal colony received on, unchanged: to the main command (false when it is not
+  // running), or to every process's main pid.
+  forward(signal: NodeJS.Signals, to: 'main' | 'all'): boolean {
+    if (to === 'main') return forwardToMain(signal, this.main?.process, this.world.log);
     forwardToAll(signal, this.all(), this.world.log);
+    return true;
   }
 
   // After a reap: process groups being drained may be empty now.
@@ -288,12 +297,4 @@ export class Supervisor {
     this.changes.emit();
     this.waits.poke();
   }
-}
-
-// Gives a process a new definition: started again with it (at once if it is down, after a stop if it runs).
-function redefine(p: SupervisedProcess, descriptor: Descriptor): void {
-  if (p.isFinal) {
-    p.redefine(descriptor);
-    p.start();
-  } else p.replace(descriptor);
 }

@@ -1,7 +1,8 @@
 // colony's bundle started as a real PID 1 (unshare --pid --fork --mount-proc), with its JSON log
 // collected and parsed, and helpers to wait for records, find its processes and stop it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { NOTE_FILE } from '../../src/messages/note.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onLines, parseRecord } from './lines.ts';
@@ -198,4 +199,9 @@ export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}
 // Runs colony (not as PID 1) for a ctl command or a usage check; resolves with code and output.
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return capture(NODE, [BUNDLE, ...args], env);
+}
+
+// What is in a messages directory besides colony's note for ctl (src/messages/note.ts).
+export function messageFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f !== NOTE_FILE);
 }

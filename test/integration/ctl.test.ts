@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, FIXTURES, runCli, scratch } from '../helpers/colony.ts';
+import { Colony, FIXTURES, messageFiles, runCli, scratch } from '../helpers/colony.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
@@ -114,7 +114,7 @@ describe('colony ctl', () => {
     m = c.mark;
     await ok('remove', 'a');
     await c.waitRecord('a stopped for good', (r) => r.proc === 'a' && r.msg === 'stopped', 10_000, m);
-    await waitFor('no message left', () => readdirSync(c.dirs.messages).length === 0);
+    await waitFor('no message left', () => messageFiles(c.dirs.messages).length === 0);
     await c.stop();
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, FIXTURES, writeAtomic } from '../helpers/colony.ts';
+import { Colony, FIXTURES, messageFiles, writeAtomic } from '../helpers/colony.ts';
 import { alive, children } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -60,7 +60,7 @@ describe('NColony-format directories', () => {
     m = c.mark;
     writeAtomic(c.dirs.messages, 'm3', { type: 'RESTART-ALL' });
     for (const name of ['a', 'b', 'c']) await c.started(name, m);
-    await waitFor('messages directory empty', () => readdirSync(c.dirs.messages).length === 0);
+    await waitFor('messages directory empty', () => messageFiles(c.dirs.messages).length === 0);
     // exactly one instance of each: three processes under colony
     await waitFor('three processes', () => children(c.pid).filter(alive).length === 3);
     await c.stop();
@@ -82,7 +82,7 @@ describe('NColony-format directories', () => {
     const c = await Colony.start({ files: { early: sleeper() }, messages: { pending: { type: 'RESTART', name: 'early' } } });
     started.push(c);
     await waitFor('early started twice', () => c.count((r) => r.proc === 'early' && r.msg === 'started') === 2);
-    await waitFor('message consumed', () => readdirSync(c.dirs.messages).length === 0);
+    await waitFor('message consumed', () => messageFiles(c.dirs.messages).length === 0);
     await c.stop();
   });
 

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { MAX_FILE_BYTES, parseDescriptor } from '../../src/descriptor/parse.ts';
 import { descriptorSchema } from '../../src/descriptor/schema.ts';
 import { parseMessage } from '../../src/messages/message.ts';
-import { Colony, writeAtomic, type Rec } from '../helpers/colony.ts';
+import { Colony, messageFiles, writeAtomic, type Rec } from '../helpers/colony.ts';
 import { assertNoLastResort, escapeRe, isRoot, linesAbout, msgOf } from '../helpers/hostile.ts';
 import { alive, cmdline, descendants } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -143,7 +143,7 @@ describe('fuzz through a real colony (PID 1): bad descriptors and messages', () 
         const m2 = c.mark;
         writeAtomic(c.dirs.messages, 'good', { type: 'RESTART', name: 'keep' });
         await c.started('keep', m2);
-        assert.deepEqual(readdirSync(c.dirs.messages).filter((f) => !f.startsWith('.rejected.')), [], 'no message file left but the rejected ones');
+        assert.deepEqual(messageFiles(c.dirs.messages).filter((f) => !f.startsWith('.rejected.')), [], 'no message file left but the rejected ones');
         assertNoLastResort(c, c.log());
         assert.equal((await c.stop()).code, 0);
       }),
@@ -345,7 +345,7 @@ describe('hostile files through a real colony (PID 1)', () => {
     );
     const errors = c.records.slice(m).filter((r) => r.level === 'error' || r.level === 'fatal');
     assert.deepEqual(errors, [], 'a vanished file is absent, not an error');
-    assert.deepEqual(readdirSync(c.dirs.messages).filter((f) => f.startsWith('v') || f.startsWith('.handling.')), [], 'no message file left behind');
+    assert.deepEqual(messageFiles(c.dirs.messages).filter((f) => f.startsWith('v') || f.startsWith('.handling.')), [], 'no message file left behind');
     const seen = c.count((r) => r.msg === 'descriptor added' && /^v\d+$/.test(String(r.proc)));
     t.diagnostic(`colony saw ${seen} of the ${rounds} descriptors and carried out ${handled} of the ${rounds} messages before they vanished`);
   });

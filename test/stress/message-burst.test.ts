@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUNDLE, NODE, capture, writeAtomic } from '../helpers/colony.ts';
+import { BUNDLE, NODE, capture, messageFiles, writeAtomic } from '../helpers/colony.ts';
 import { descendants } from '../helpers/proc.ts';
 import { assertClean, destroyAll, liveByName, readState, secs, settle, StreamColony } from '../helpers/stress.ts';
 
@@ -82,7 +82,7 @@ describe('message burst', () => {
     assert.deepEqual(all.filter((f) => !ackFor.has(f)), [], 'nothing lost: every message has its acknowledgement');
     const refused = acks.filter((a) => !(JSON.parse(readFileSync(join(d.state, 'acks', a), 'utf8')) as { ok: boolean }).ok);
     assert.deepEqual(refused, [], 'every acknowledgement says the message was carried out');
-    assert.deepEqual(readdirSync(d.messages), [], 'no message file left (nor .handling. or .rejected. ones)');
+    assert.deepEqual(messageFiles(d.messages), [], 'no message file left (nor .handling. or .rejected. ones)');
     assert.equal(c.count((r) => String(r.msg).startsWith('message rejected')), 0, 'no message rejected');
 
     const live = liveByName(c.pid, nameOf);

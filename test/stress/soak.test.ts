@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { writeAtomic, type Rec } from '../helpers/colony.ts';
+import { messageFiles, writeAtomic, type Rec } from '../helpers/colony.ts';
 import { descendants } from '../helpers/proc.ts';
 import { assertClean, destroyAll, fdCount, liveByName, mb, median, Sampler, secs, settle, StreamColony } from '../helpers/stress.ts';
 
@@ -130,7 +130,7 @@ describe('soak', () => {
 
     // Nothing lost.
     assert.deepEqual([...handled].filter(([, n]) => n !== 1), [], 'no message handled twice');
-    assert.deepEqual(readdirSync(d.messages), [], 'no message file left');
+    assert.deepEqual(messageFiles(d.messages), [], 'no message file left');
     for (const [n, k] of chatty) {
       assert.equal(k.errors, 0, `nothing lost: ${n}'s lines arrive consecutively (${k.first})`);
       assert.ok(k.next > (SECONDS * CHATTY_RATE) / 4, `${n} kept printing (${k.next} lines)`);

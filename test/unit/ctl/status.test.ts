@@ -11,7 +11,7 @@ import { procStart } from '../../../src/system/proc.ts';
 const dir = mkdtempSync(join(tmpdir(), 'colony-status-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const proc = (over: Partial<ProcessStatus>): ProcessStatus => ({ name: 'p', state: 'running', pid: 10, since: new Date().toISOString(), restarts: 0, lastExit: null, health: null, ready: true, failed: false, critical: false, nextRun: null, leftOut: false, ...over });
+const proc = (over: Partial<ProcessStatus>): ProcessStatus => ({ name: 'p', state: 'running', pid: 10, since: new Date().toISOString(), restarts: 0, lastExit: null, health: null, ready: true, failed: false, critical: false, nextRun: null, leftOut: false, held: null, ...over });
 
 function status(processes: ProcessStatus[]): Status {
   return { colony: { pid: process.pid, version: 't', started: new Date().toISOString(), procStart: procStart(process.pid)!, mode: 'pid1', updated: new Date().toISOString(), shuttingDown: false }, processes };
@@ -28,4 +28,15 @@ test('ctl check: a critical process --only leaves out is not meant to run; one t
   assert.equal(check(dir), undefined);
   writeFileSync(join(dir, STATUS_FILE), JSON.stringify(status([proc({ name: 'web', state: 'idle', pid: null, ready: false, critical: true })])));
   assert.equal(check(dir), 'critical process web is idle');
+});
+
+test('held processes: "stopped (by request)" and "not started (autostart off)"; ctl check does not count a held critical process', () => {
+  const table = statusTable(status([proc({ name: 'web', state: 'stopped', pid: null, held: 'stopped' }), proc({ name: 'tool', state: 'idle', pid: null, ready: false, held: 'autostart-off' }), proc({ name: 'db', state: 'stopping', held: 'stopped' })]));
+  assert.match(table, /^web\s+stopped \(by request\)/m);
+  assert.match(table, /^tool\s+not started \(autostart off\)/m);
+  assert.match(table, /^db\s+stopping \(stop requested\)/m);
+  writeFileSync(join(dir, STATUS_FILE), JSON.stringify(status([proc({ name: 'web', state: 'stopped', pid: null, critical: true, held: 'stopped' })])));
+  assert.equal(check(dir), undefined);
+  writeFileSync(join(dir, STATUS_FILE), JSON.stringify(status([proc({ name: 'web', state: 'stopped', pid: null, critical: true })])));
+  assert.equal(check(dir), 'critical process web is stopped');
 });

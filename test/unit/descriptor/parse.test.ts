@@ -251,3 +251,36 @@ describe("colony's keys: garbage in each gives one error naming the key and the 
     test(Object.keys(fields)[0]!, () => assert.match(errorFor(fields), pattern));
   }
 });
+
+describe('autostart, env_file, expand_env', () => {
+  test('defaults: autostart true, no env files, no expansion', () => {
+    const d = parsed('{"args": ["/bin/true"]}');
+    assert.equal(d.autostart, true);
+    assert.deepEqual(d.envFiles, []);
+    assert.equal(d.expandEnv, false);
+  });
+
+  test('env_file: one path, an optional one, or a list of both', () => {
+    assert.deepEqual(parsed('{"args": ["/bin/true"], "env_file": "/app/.env"}').envFiles, [{ path: '/app/.env', required: true }]);
+    assert.deepEqual(parsed('{"args": ["/bin/true"], "env_file": ["/a.env", {"path": "/b.env", "required": false}]}').envFiles, [
+      { path: '/a.env', required: true },
+      { path: '/b.env', required: false },
+    ]);
+  });
+
+  test('bad env_file, autostart and expand_env values name the key', () => {
+    assert.match(errorFor({ env_file: 'app.env' }), /^"env_file" must be an absolute path/);
+    assert.match(errorFor({ env_file: [] }), /^"env_file" /);
+    assert.match(errorFor({ env_file: [{ path: '/a', optional: true }] }), /^"env_file/);
+    assert.match(errorFor({ autostart: 'no' }), /^"autostart" must be true or false, got "no"$/);
+    assert.match(errorFor({ expand_env: 1 }), /^"expand_env" must be true or false, got 1$/);
+  });
+
+  test('with expand_env, a malformed reference in args or cwd is an error naming the key; without it, $ is plain text', () => {
+    assert.match(errorFor({ args: ['/bin/echo', '${PORT'], expand_env: true }), /^"args\[1\]" "\$\{" at offset 0 has no closing "\}"/);
+    assert.match(errorFor({ cwd: '${A B}', expand_env: true }), /^"cwd" "\$\{A B\}" is not a variable reference/);
+    assert.deepEqual(parsed('{"args": ["/bin/echo", "${PORT"]}').args, ['/bin/echo', '${PORT']);
+    assert.equal(parsed('{"args": ["/bin/true"], "cwd": "${HOME}/app", "expand_env": true}').cwd, '${HOME}/app');
+    assert.match(errorFor({ cwd: '${HOME}/app' }), /^"cwd" must be an absolute path \(\$\{\.\.\.\} needs "expand_env": true\)/);
+  });
+});

@@ -66,7 +66,7 @@ describe('bad messages', () => {
   });
 
   test('unknown type', () => {
-    assert.match(error({ type: 'STOP', name: 'web' }), /^unknown message type "STOP" \(known: RESTART, RELOAD, RESTART-ALL, RESTART-GROUP, SIGNAL\)$/);
+    assert.match(error({ type: 'PAUSE', name: 'web' }), /^unknown message type "PAUSE" \(known: RESTART, RELOAD, RESTART-ALL, RESTART-GROUP, SIGNAL, STOP, START\)$/);
     assert.match(error({ type: 'restart', name: 'web' }), /unknown message type "restart"/);
   });
 
@@ -130,4 +130,19 @@ describe('RELOAD', () => {
     assert.match(error({ type: 'RELOAD' }), /^"name" must be a string, got undefined$/);
     assert.match(error({ type: 'RELOAD', name: '../x' }), /^"name" must not contain '\/': "\.\.\/x"$/);
   });
+});
+
+describe('STOP and START', () => {
+  for (const type of ['STOP', 'START'] as const) {
+    test(`${type} with a name or a group`, () => {
+      assert.deepEqual(ok({ type, name: 'web' }), { type, name: 'web' });
+      assert.deepEqual(ok({ type, group: 'front' }), { type, group: 'front' });
+    });
+    test(`${type} needs exactly one of name and group, each a valid name`, () => {
+      assert.equal(error({ type }), `a ${type} message needs exactly one of "name" or "group"`);
+      assert.equal(error({ type, name: 'a', group: 'b' }), `a ${type} message needs exactly one of "name" or "group"`);
+      assert.match(error({ type, name: '' }), /^"name" /);
+      assert.match(error({ type, group: 7 }), /^"group" /);
+    });
+  }
 });

@@ -255,6 +255,121 @@ describe('handle', () => {
   });
 });
 
+describe('stop and start by request', () => {
+  function two(): { world: FakeWorld; sup: Supervisor } {
+    const s = setup();
+    s.sup.apply('web', WEB);
+    s.sup.apply('api', API);
+    return s;
+  }
+  const down = (world: FakeWorld, sup: Supervisor, name: string): void => childOf(world, sup, name).exit({ code: null, signal: 'SIGTERM' });
+
+  test('STOP stops a process and it stays down through RESTART-ALL, RESTART-GROUP and a descriptor change', () => {
+    const { world, sup } = two();
+    const stopped = sup.handle({ type: 'STOP', name: 'web' });
+    assert.deepEqual(stopped, { ok: true, restarting: [], stopping: ['web'] });
+    down(world, sup, 'web');
+    assert.equal(sup.get('web')?.phase, 'stopped');
+    assert.equal(sup.heldBy('web'), 'stopped');
+    const attempts = world.attempts.length;
+    const all = sup.handle({ type: 'RESTART-ALL' });
+    assert.deepEqual(all.ok && all.restarting.map((r) => r.name), ['api']);
+    const group = sup.handle({ type: 'RESTART-GROUP', group: 'front' });
+    assert.deepEqual(group.ok && group.restarting.map((r) => r.name), ['api']);
+    down(world, sup, 'api');
+    sup.apply('web', descriptorOf({ args: ['/bin/web', '--v2'], group: ['front'] }));
+    assert.equal(sup.get('web')?.phase, 'stopped');
+    assert.ok(!world.spawnedArgs().slice(attempts).some((a) => a[0] === '/bin/web'), 'web did not start again');
+    assert.equal(sup.handle({ type: 'RELOAD', name: 'web' }).ok, false);
+  });
+
+  test('START starts it again, with the definition it has now; a RESTART by name does too', () => {
+    const { world, sup } = two();
+    sup.handle({ type: 'STOP', name: 'web' });
+    down(world, sup, 'web');
+    sup.apply('web', descriptorOf({ args: ['/bin/web', '--v2'], group: ['front'] }));
+    assert.deepEqual(sup.handle({ type: 'START', name: 'web' }), { ok: true, restarting: [{ name: 'web', starts: 1 }] });
+    assert.deepEqual(world.spawnedArgs().at(-1), ['/bin/web', '--v2']);
+    assert.equal(sup.heldBy('web'), undefined);
+    sup.handle({ type: 'STOP', name: 'web' });
+    down(world, sup, 'web');
+    assert.deepEqual(sup.handle({ type: 'RESTART', name: 'web' }), { ok: true, restarting: [{ name: 'web', starts: 2 }] });
+    assert.equal(sup.get('web')?.phase, 'running');
+  });
+
+  test('START of a running process changes nothing; START while it is being stopped starts it once stopped', () => {
+    const { world, sup } = two();
+    assert.deepEqual(sup.handle({ type: 'START', name: 'web' }), { ok: true, restarting: [] });
+    assert.equal(world.attempts.length, 2);
+    sup.handle({ type: 'STOP', name: 'web' });
+    assert.equal(sup.get('web')?.phase, 'stopping');
+    assert.deepEqual(sup.handle({ type: 'START', name: 'web' }), { ok: true, restarting: [{ name: 'web', starts: 1 }] });
+    down(world, sup, 'web');
+    assert.equal(sup.get('web')?.phase, 'running');
+    assert.equal(world.attempts.length, 3);
+  });
+
+  test('STOP and START of a group; an empty group, an unknown name and the main command are refused', () => {
+    const { world, sup } = two();
+    const stopped = sup.handle({ type: 'STOP', group: 'front' });
+    assert.deepEqual(stopped.ok && stopped.stopping?.sort(), ['api', 'web']);
+    down(world, sup, 'web');
+    down(world, sup, 'api');
+    const started = sup.handle({ type: 'START', group: 'front' });
+    assert.deepEqual(started.ok && started.restarting.map((r) => r.name).sort(), ['api', 'web']);
+    assert.match(String(!sup.handle({ type: 'STOP', group: 'nobody' }).ok && 'refused'), /refused/);
+    assert.deepEqual(sup.handle({ type: 'START', name: 'nope' }), { ok: false, error: 'no process named "nope"' });
+    const m = setup();
+    m.sup.startMain(['/bin/main'], '{"args":["/bin/main"]}');
+    assert.equal(m.sup.handle({ type: 'STOP', name: MAIN_NAME }).ok, false);
+  });
+
+  test('a critical process stopped by request does not end colony', () => {
+    const { world, sup } = setup();
+    sup.apply('db', descriptorOf({ args: ['/bin/db'], critical: true }));
+    let finished = 0;
+    sup.finished.on(() => finished++);
+    sup.handle({ type: 'STOP', name: 'db' });
+    childOf(world, sup, 'db').exit({ code: 0, signal: null });
+    assert.equal(sup.get('db')?.phase, 'stopped');
+    assert.equal(finished, 0);
+  });
+
+  test('"autostart": false: defined, not started, left alone by RESTART-ALL, started by START or a RESTART by name', () => {
+    const { world, sup } = setup();
+    sup.apply('tool', descriptorOf({ args: ['/bin/tool'], autostart: false }));
+    sup.apply('web', WEB);
+    assert.deepEqual(world.spawnedArgs(), [['/bin/web']]);
+    assert.equal(sup.get('tool')?.phase, 'idle');
+    assert.equal(sup.heldBy('tool'), 'autostart-off');
+    const all = sup.handle({ type: 'RESTART-ALL' });
+    assert.deepEqual(all.ok && all.restarting.map((r) => r.name), ['web']);
+    down(world, sup, 'web');
+    assert.ok(!world.spawnedArgs().some((a) => a[0] === '/bin/tool'));
+    assert.deepEqual(sup.handle({ type: 'START', name: 'tool' }), { ok: true, restarting: [{ name: 'tool', starts: 0 }] });
+    assert.equal(sup.get('tool')?.phase, 'running');
+    assert.equal(sup.heldBy('tool'), undefined);
+    // Started by request, it is restarted like any other now.
+    const again = sup.handle({ type: 'RESTART-ALL' });
+    assert.deepEqual(again.ok && again.restarting.map((r) => r.name).sort(), ['tool', 'web']);
+  });
+
+  test('a scheduled process: STOP disarms its schedule, START arms it again without running it now', () => {
+    const { world, sup } = setup();
+    sup.apply('job', descriptorOf({ args: ['/bin/job'], schedule: { every: 60 } }));
+    assert.ok(sup.nextRun('job'));
+    sup.handle({ type: 'STOP', name: 'job' });
+    assert.equal(sup.nextRun('job'), undefined);
+    world.clock.advance(120_000);
+    assert.equal(world.attempts.length, 0, 'no run while stopped');
+    assert.deepEqual(sup.handle({ type: 'START', name: 'job' }), { ok: true, restarting: [] });
+    assert.ok(sup.nextRun('job'));
+    assert.equal(world.attempts.length, 0);
+    world.clock.advance(61_000);
+    assert.equal(world.attempts.length, 1, 'runs on its schedule again');
+  });
+});
+
 describe('main command and shutdown', () => {
   test('the end of the main command reports its exit code once', () => {
     const { world, sup } = setup();
@@ -351,14 +466,14 @@ describe('the main command as an init runs it', () => {
     assert.deepEqual(world.signals().sort(), [`SIGQUIT ${world.child(0).pid}`, `SIGTERM ${world.child(1).pid}`].sort());
   });
 
-  test('forwardToMain: the signal unchanged to the main command alone; false once it has ended', () => {
+  test('forward to main: the signal unchanged to the main command alone; false once it has ended', () => {
     const { world, sup } = setup();
     sup.startMain(['/bin/main'], '{"args":["/bin/main"]}', { output: 'inherit', terminal: false });
     sup.apply('web', WEB);
-    assert.equal(sup.forwardToMain('SIGINT'), true);
+    assert.equal(sup.forward('SIGINT', 'main'), true);
     assert.deepEqual(world.signals(), [`SIGINT ${world.child(0).pid}`]);
     world.child(0).exit({ code: 0, signal: null });
-    assert.equal(sup.forwardToMain('SIGINT'), false);
+    assert.equal(sup.forward('SIGINT', 'main'), false);
   });
 
   test('its exit is reported as information, whatever the code: colony passes it on', () => {

@@ -1,0 +1,158 @@
+// The operator's toolkit against colony as PID 1: ctl stop/start (a stopped process stays down through
+// restart-all, a rescan and a descriptor change), "autostart": false, ctl finding the running colony
+// from --messages (or --state) alone, "expand_env" and "env_file".
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Colony, runCli, writeAtomic } from '../helpers/colony.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// A process that prints a line (shell words expanded by sh) and then idles.
+const says = (line: string, extra: object = {}): object => ({ args: ['/bin/sh', '-c', `echo "${line}"; exec sleep 100000`], ...extra });
+
+describe('operating processes by request', () => {
+  const started: Colony[] = [];
+  after(async () => {
+    for (const c of started) await c.destroy();
+  });
+  const start = async (o: Parameters<typeof Colony.start>[0]): Promise<Colony> => {
+    const c = await Colony.start(o);
+    started.push(c);
+    return c;
+  };
+  // ctl against this colony, naming only its messages directory.
+  const ctl = async (c: Colony, ...args: string[]) => runCli(['ctl', '--messages', c.dirs.messages, ...args]);
+  const ok = async (c: Colony, ...args: string[]): Promise<string> => {
+    const r = await ctl(c, ...args);
+    assert.equal(r.code, 0, `ctl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const stateOf = async (c: Colony, name: string): Promise<string> => {
+    const table = await ok(c, 'status');
+    return table.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}  `))?.replace(/^\S+( \*)?\s+/, '').split(/\s{2,}/)[0] ?? `(no row for ${name})`;
+  };
+
+  it('ctl stop keeps a process down through restart-all, a rescan and a descriptor change; ctl start brings it back', async () => {
+    const c = await start({ files: { web: says('web up', { critical: true }), worker: says('worker up') }, args: ['--frequency', '0.3'] });
+    await c.started('web');
+    await c.started('worker');
+    let m = c.mark;
+    assert.match(await ok(c, 'stop', 'web', '--wait'), /done\n$/);
+    await c.waitRecord('web stopped', (r) => r.proc === 'web' && r.msg === 'stopped', 10_000, m);
+    assert.equal(await stateOf(c, 'web'), 'stopped (by request)');
+    const held = (JSON.parse(await ok(c, 'status', '--json')) as { processes: Array<{ name: string; held: string | null }> }).processes.find((p) => p.name === 'web')?.held;
+    assert.equal(held, 'stopped', 'the state file says why it is down (ctl check, inside the container, skips it)');
+    assert.equal(c.exitInfo, undefined, 'a stopped critical process does not end colony');
+    m = c.mark;
+    await ok(c, 'restart-all', '--wait');
+    await c.started('worker', m);
+    writeAtomic(c.dirs.config, 'web', says('web v2', { critical: true }));
+    await c.waitRecord('the change seen', (r) => r.proc === 'web' && /descriptor changed/.test(String(r.msg)), 10_000, m);
+    // Something that does not happen needs a window: three rescans (--frequency 0.3) go by in it.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(c.records.slice(m).filter((r) => r.proc === 'web' && r.msg === 'started').length, 0, 'web stayed down');
+    assert.equal(await stateOf(c, 'web'), 'stopped (by request)');
+    m = c.mark;
+    assert.match(await ok(c, 'start', 'web', '--wait'), /done\n$/);
+    await c.started('web', m);
+    await waitFor('web runs its new definition', () => c.output('web').includes('web v2'));
+    assert.equal(await stateOf(c, 'web'), 'running');
+    await c.stop();
+  });
+
+  it('stop and start a group; restart NAME starts a stopped process too', async () => {
+    const c = await start({ files: { a: says('a up', { group: ['g'] }), b: says('b up', { group: ['g'] }) } });
+    await c.started('a');
+    await c.started('b');
+    await ok(c, 'stop', '--group', 'g', '--wait');
+    assert.equal(await stateOf(c, 'a'), 'stopped (by request)');
+    assert.equal(await stateOf(c, 'b'), 'stopped (by request)');
+    const m = c.mark;
+    await ok(c, 'start', '--group', 'g', '--wait');
+    await c.started('a', m);
+    await c.started('b', m);
+    await ok(c, 'stop', 'a', '--wait');
+    const m2 = c.mark;
+    await ok(c, 'restart', 'a', '--wait');
+    await c.started('a', m2);
+    const refused = await ctl(c, 'stop', 'nope', '--wait');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no process named "nope"/);
+    await c.stop();
+  });
+
+  it('"autostart": false: defined and shown, started only by ctl start', async () => {
+    const c = await start({ files: { tool: says('tool up', { autostart: false }), web: says('web up') } });
+    await c.started('web');
+    assert.equal(await stateOf(c, 'tool'), 'not started (autostart off)');
+    const m = c.mark;
+    await ok(c, 'restart-all', '--wait');
+    await c.started('web', m);
+    assert.equal(c.count((r) => r.proc === 'tool' && r.msg === 'started'), 0, 'restart-all left it alone');
+    await ok(c, 'start', 'tool', '--wait');
+    await waitFor('tool printed', () => c.output('tool').includes('tool up'));
+    assert.equal(await stateOf(c, 'tool'), 'running');
+    await c.stop();
+  });
+
+  it('ctl finds the running colony from --messages alone, or --state alone; two colonies mixed are refused at once', async () => {
+    const c = await start({ files: { web: says('web up') } });
+    await c.started('web');
+    // --messages only: the acknowledgement is found in this colony's state directory (not the default one).
+    let m = c.mark;
+    const r = await runCli(['ctl', '--messages', c.dirs.messages, 'restart', 'web', '--wait', '--timeout', '20']);
+    assert.equal(r.code, 0, r.stderr);
+    await c.started('web', m);
+    const st = await runCli(['ctl', '--messages', c.dirs.messages, 'status', '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.equal((JSON.parse(st.stdout) as { colony: { pid: number } }).colony.pid > 0, true);
+    // --state only (the variable): the messages directory comes from the state file.
+    m = c.mark;
+    const s = await runCli(['ctl', 'restart', 'web', '--wait'], { COLONY_STATE: c.dirs.state });
+    assert.equal(s.code, 0, s.stderr);
+    await c.started('web', m);
+    // both, from two colonies: exit 100 at once, naming the state directory this colony uses
+    const t0 = Date.now();
+    const mixed = await runCli(['ctl', '--messages', c.dirs.messages, '--state', join(c.dirs.dir, 'elsewhere'), 'restart', 'web', '--wait']);
+    assert.equal(mixed.code, 100, mixed.stderr);
+    assert.ok(mixed.stderr.includes(c.dirs.state), mixed.stderr);
+    assert.ok(Date.now() - t0 < 10_000, 'refused at once, not after a timeout');
+    await c.stop();
+  });
+
+  it('"expand_env": ${NAME}, ${NAME:-default} and $$ in args; an unset name is an error naming the file, the key and the variable', async () => {
+    const c = await start({
+      env: { COLONY_TEST_A: 'alpha' },
+      files: {
+        x: { args: ['/bin/sh', '-c', 'echo "A=$1 B=$2 C=$3 D=$4"; exec sleep 100000', 'sh', '${COLONY_TEST_A}', '${COLONY_TEST_B:-bee}', '$$lit', '${LOCAL}'], expand_env: true, env: { LOCAL: 'from-env' } },
+        raw: { args: ['/bin/echo', '${COLONY_TEST_A}'] },
+        bad: { args: ['/bin/echo', 'ok', '${COLONY_TEST_UNSET}'], expand_env: true },
+      },
+    });
+    await waitFor('x printed', () => c.output('x').includes('A=alpha B=bee C=$lit D=from-env'));
+    await waitFor('raw printed its argument untouched', () => c.output('raw').includes('${COLONY_TEST_A}'));
+    const err = await c.waitRecord('the unset variable named', (r) => r.proc === 'bad' && /COLONY_TEST_UNSET/.test(String(r.msg)));
+    assert.equal(err.field, 'args[2]');
+    assert.match(String(err.file), /config\/bad$/);
+    assert.match(String(err.msg), /not set/);
+    await c.stop();
+  });
+
+  it('"env_file": read at each start (a change is picked up by a restart), env wins, a missing file is an error naming it', async () => {
+    const c = await start({ files: {} });
+    const envFile = join(c.dirs.dir, 'app.env');
+    writeFileSync(envFile, '# settings\nGREETING=hello\nexport TARGET="world"\nOVERRIDDEN=file\n');
+    writeAtomic(c.dirs.config, 'app', says('$GREETING $TARGET $OVERRIDDEN', { env_file: [envFile, { path: join(c.dirs.dir, 'optional.env'), required: false }], env: { OVERRIDDEN: 'env' } }));
+    await waitFor('app printed', () => c.output('app').includes('hello world env'));
+    writeFileSync(envFile, 'GREETING=bonjour\nTARGET=monde\n');
+    const m = c.mark;
+    await ok(c, 'restart', 'app', '--wait');
+    await c.started('app', m);
+    await waitFor('the new values after the restart', () => c.output('app').includes('bonjour monde env'));
+    writeAtomic(c.dirs.config, 'lost', says('never', { env_file: join(c.dirs.dir, 'missing.env') }));
+    const err = await c.waitRecord('the missing file named', (r) => r.proc === 'lost' && /missing\.env/.test(String(r.msg)));
+    assert.equal(err.field, 'env_file');
+    await c.stop();
+  });
+});
