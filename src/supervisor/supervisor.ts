@@ -121,9 +121,9 @@ export class Supervisor {
     this.checkMainGate();
   }
 
-  // The main command's gate looks again at what --only selects.
+  // The main command's gate looks again at what --only selects (not at what the operator holds down).
   private checkMainGate(): void {
-    if (this.main && !this.shuttingDown) this.main.check(this.scanned ? this.selected() : undefined, this.procs);
+    if (this.main && !this.shuttingDown) this.main.check(this.scanned ? this.selected().filter((p) => !this.holds.hold(p.name, p.descriptor)) : undefined, this.procs);
   }
 
   // Applies one entry of the config directory: a descriptor to run, or null when the file is gone.

@@ -575,6 +575,17 @@ describe('the main command beside --only', () => {
     assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/worker'], ['/bin/main']]);
   });
 
+  test('a process held down ("autostart": false) is not waited for', () => {
+    const { world, sup } = start(['tool', 'worker']);
+    sup.batch(() => {
+      sup.apply('tool', descriptorOf({ args: ['/bin/tool'], autostart: false }));
+      sup.apply('redis', descriptorOf({ args: ['/bin/redis'] }));
+      sup.apply('worker', WORKER);
+    });
+    sup.firstScanDone();
+    assert.deepEqual(world.spawnedArgs(), [['/bin/redis'], ['/bin/worker'], ['/bin/main']]);
+  });
+
   test('a process that has ended for good is not waited for (a one-off setup before the command)', () => {
     const { world, sup } = start(['setup']);
     sup.apply('setup', descriptorOf({ args: ['/bin/setup'], restart: 'never', ready: { file: '/nonexistent' } }));
