@@ -109,7 +109,7 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('runs gunicorn, celery worker and beat, and redis; restarts through ctl; reaps; stops with 0', async (t) => {
+  it('runs gunicorn, celery worker and beat, and redis; restarts, stops and starts through ctl; reaps; stops with 0', async (t) => {
     if (skip) return t.skip(skip);
     const c = new Contained(['ip', 'netns', 'exec', netns, 'unshare', '--pid', '--fork', '--mount-proc', `--root=${root!}`, '/usr/local/bin/colony', 'run']);
     running.push(c);
@@ -158,6 +158,15 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /^web \*\s+running/m);
     assert.match(table.stdout, /^worker\s+running/m);
+
+    // ctl stop keeps beat down, ctl start brings it back (the single executable, inside the root)
+    const stop = c.exec('/usr/local/bin/colony', 'ctl', 'stop', 'beat', '--wait', '--timeout', '25');
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.match(c.exec('/usr/local/bin/colony', 'ctl', 'status').stdout, /^beat\s+stopped \(by request\)/m);
+    const beatMark = c.records.length;
+    const start = c.exec('/usr/local/bin/colony', 'ctl', 'start', 'beat', '--wait', '--timeout', '25');
+    assert.equal(start.status, 0, start.stderr);
+    await c.started('beat', beatMark);
 
     // an orphan storm inside the root leaves no zombies
     const add = c.exec('/usr/local/bin/colony', 'ctl', 'add', 'storm', '--', '/bin/sh', '/usr/local/bin/orphans.sh', '1000');
