@@ -66,6 +66,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       signal: (d, target, sig, isGroup, w) => sendAndWait(d, w, (c, m) => c.signal(m, target, sig, isGroup)),
       stopStart: (d, type, names, groups, w) => sendAndWait(d, w, (c, m) => c.stopStart(m, type, names, groups)),
       status: async (d, json) => ctl((await import('./ctl/status.ts')).status((await where(d)).state, json)),
+      logs: async (d, names, opts) => {
+        const lines = opts.lines === undefined ? undefined : /^\d+$/.test(opts.lines) ? Number(opts.lines) : NaN;
+        if (Number.isNaN(lines)) throw usageError(`--lines must be a whole number, got ${JSON.stringify(opts.lines)}`);
+        const { logs, DEFAULT_LINES, writeOut } = await import('./ctl/logs.ts');
+        const stopped = new Promise<void>((resolve) => {
+          for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
+        });
+        await logs((await where(d)).state, names, { lines: lines ?? DEFAULT_LINES, follow: opts.follow === true, json: opts.json === true }, { out: writeOut, note: (t) => process.stderr.write(`colony: ${t}\n`), stopped: () => stopped });
+      },
       check: async (d) => {
         const problem = (await import('./ctl/status.ts')).check((await where(d)).state);
         if (problem) throw new ColonyError(`unhealthy: ${problem}`, 1);

@@ -2,7 +2,7 @@
 // until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
 // ctl commands start without it.
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import { Acks } from './messages/acks.ts';
@@ -12,6 +12,7 @@ import { ConfigDir } from './descriptor/directory.ts';
 import { describeError } from './common/errors.ts';
 import { loadLibc } from './system/libc.ts';
 import { createLog, type RealLog } from './log/logger.ts';
+import { KeptLogs, LOGS_DIR } from './log/kept.ts';
 import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
@@ -63,7 +64,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
-  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2 };
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -101,6 +102,17 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
         usable[key] = false;
         log.info(`no ${key} directory (${describeError(err)}): colony ctl cannot reach this colony`, { dir: o[key] });
       }
+    }
+  }
+
+  // Each process's recent lines, for ctl logs (log/kept.ts).
+  if (usable.state && o.keepLogsBytes > 0) {
+    const keeper = new KeptLogs(join(o.state, LOGS_DIR), o.keepLogsBytes, (name, err) => log.warn('cannot keep its lines for ctl logs', { proc: name, dir: keeper.dir, error: describeError(err) }));
+    try {
+      keeper.clear();
+      world.keeper = keeper;
+    } catch (err) {
+      log.warn('cannot keep the processes\' lines for ctl logs', { dir: keeper.dir, error: describeError(err) });
     }
   }
 
@@ -162,7 +174,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const status = !usable.state
     ? undefined
     : new StatusFile(o.state, log, () => ({
-        colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown, ...(usable.messages ? { messages: resolve(o.messages) } : {}), config: resolve(o.config) },
+        colony: { pid: process.pid, version, started, procStart: selfStart, mode: isPid1 ? 'pid1' : subreaper ? 'subreaper' : 'child', updated: new Date().toISOString(), shuttingDown: supervisor.shuttingDown, ...(usable.messages ? { messages: resolve(o.messages) } : {}), config: resolve(o.config), logs: world.keeper ? { dir: resolve(world.keeper.dir), maxBytes: world.keeper.maxBytes } : null },
         processes: supervisor.all().map((p) => processStatus(p, { nextRun: supervisor.nextRun(p.name), leftOut: p.name !== MAIN_NAME && !supervisor.isSelected(p.name), held: supervisor.heldBy(p.name) })),
       }), { clock });
   if (status) supervisor.changes.on(() => status.touch());

@@ -17,6 +17,8 @@ export const DEFAULTS = {
   frequency: 60,
   // Docker waits 10 s between docker stop's SIGTERM and its SIGKILL: the whole shutdown fits in 9.
   stopTimeout: 9,
+  // Each process's recent lines kept for ctl logs (log/kept.ts).
+  keepLogs: '1MiB',
 } as const;
 
 export const ENV = {
@@ -28,6 +30,7 @@ export const ENV = {
   logOnly: 'COLONY_LOG_ONLY',
   mainOutput: 'COLONY_MAIN_OUTPUT',
   only: 'COLONY_ONLY',
+  keepLogs: 'COLONY_KEEP_LOGS',
 } as const;
 
 export interface RunOptions {
@@ -50,6 +53,8 @@ export interface RunOptions {
   logFd: 1 | 2;
   // --only: the processes of the config directory that run (with what they are "after"); undefined: all.
   only: string[] | undefined;
+  // Bytes of recent lines kept per process for ctl logs; 0: none.
+  keepLogsBytes: number;
   // Which directories are colony's defaults (neither a flag nor a variable names them).
   defaulted: { config: boolean; messages: boolean; state: boolean };
 }
@@ -103,6 +108,15 @@ export function only(value: string | undefined): string[] | undefined {
   return r.names;
 }
 
+// A size: bytes, or with a unit (KiB, MiB; K and M mean the same). 0 turns the kept logs off.
+export function size(option: string, value: string): number {
+  const m = /^(\d+)\s*(|b|k|kib|m|mib)$/i.exec(value.trim());
+  const unit = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 * 1024, mib: 1024 * 1024 }[m?.[2]?.toLowerCase() ?? ''];
+  const n = m ? Number(m[1]) * (unit ?? 1) : NaN;
+  if (!Number.isSafeInteger(n) || (n > 0 && n < 1024)) throw usageError(`--${option} must be a size of at least 1KiB (such as 1MiB, 512KiB or 0 for none), got ${JSON.stringify(value)}`);
+  return n;
+}
+
 // 'json', 'text', or 'auto' (text on a terminal, JSON otherwise).
 export function logFormat(value: string | undefined, isTty: boolean): LogFormat {
   const v = value ?? 'auto';
@@ -132,6 +146,7 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     mainOutput: output,
     logFd,
     only: only(flags.only ?? env[ENV.only]),
+    keepLogsBytes: size('keep-logs', flags.keepLogs ?? (env[ENV.keepLogs] || DEFAULTS.keepLogs)),
     stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };
 }

@@ -22,6 +22,13 @@ export interface RunFlags extends DirFlags {
   logOnly?: string;
   mainOutput?: string;
   only?: string;
+  keepLogs?: string;
+}
+
+export interface LogsFlags {
+  lines?: string;
+  follow?: boolean;
+  json?: boolean;
 }
 
 export interface WaitFlags {
@@ -41,6 +48,7 @@ export interface Handlers {
     signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean, w: WaitFlags): Promise<void>;
     stopStart(dirs: DirFlags, type: 'STOP' | 'START', names: string[], groups: string[], w: WaitFlags): Promise<void>;
     status(dirs: DirFlags, json: boolean): Promise<void> | void;
+    logs(dirs: DirFlags, names: string[], opts: LogsFlags): Promise<void>;
     check(dirs: DirFlags): Promise<void> | void;
     validate(dirs: DirFlags): Promise<void> | void;
   };
@@ -92,6 +100,7 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('--main-output <where>', `the main command's stdout and stderr: inherit (colony's own, untouched; colony's log then goes to stderr) or log (relayed into the log, on stdout) (env ${ENV.mainOutput}, default inherit)`)
     .option('--only <names>', `run only these processes of the config directory (comma-separated), with the ones they are "after"; "" runs none (env ${ENV.only})`)
     .option('--stop-timeout <s>', `the whole shutdown's budget: each process gets min(its kill time, what is left), then SIGKILL (env ${ENV.stopTimeout}, default ${DEFAULTS.stopTimeout})`)
+    .option('--keep-logs <size>', `each process's recent lines kept for "colony ctl logs" (in the state directory), such as 1MiB or 256KiB; 0 keeps none (env ${ENV.keepLogs}, default ${DEFAULTS.keepLogs})`)
     .option('--insecure-files', 'as root, accept descriptor and message files writable by group/others or owned by another user (development only; env COLONY_INSECURE_FILES=1)')
     .argument('[command...]', 'a main command (after --): when it ends, colony stops everything and exits with its code')
     .action(async (command: string[], _opts, cmd: Command) => {
@@ -161,6 +170,15 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .description('show every process: state, pid, uptime, restarts, last exit, health (from the state file)')
     .option('--json', 'print the state file (for scripts)')
     .action((opts: { json?: boolean }, cmd: Command) => handlers.ctl.status(merged(cmd), opts.json === true));
+
+  ctl
+    .command('logs')
+    .description("the recent lines of processes (all of them without a name; a replicated one's instances by its name), kept by colony in its state directory; several interleave as 'name | line'")
+    .argument('[names...]', 'process names')
+    .option('-n, --lines <n>', 'how many of the last lines to show (default 30; 0 for none)')
+    .option('-f, --follow', 'then print new lines as they come, until Ctrl-C')
+    .option('--json', "colony's JSON records (time, proc, stream, msg or json) instead of the lines")
+    .action((names: string[], opts: LogsFlags, cmd: Command) => handlers.ctl.logs(merged(cmd), names, opts));
 
   ctl
     .command('check')

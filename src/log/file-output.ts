@@ -41,14 +41,26 @@ export class RotatingFile {
   // Appends the line and a newline; a line longer than maxBytes gets a file of its own.
   // Does nothing after close().
   write(line: string): void {
+    this.append(`${line}\n`);
+  }
+
+  // Appends whole lines (`text` ends with a newline) in one write, never split across two files: a
+  // block longer than maxBytes gets a file of its own. Does nothing after close().
+  append(text: string): void {
     if (this.closed) return;
-    const data = Buffer.from(`${line}\n`, 'utf8');
+    const bytes = Buffer.byteLength(text, 'utf8');
     try {
       if (this.fd === undefined) this.open();
-      if (this.size > 0 && this.size + data.length > this.maxBytes) this.rotate();
-      let off = 0;
-      while (off < data.length) off += writeSync(this.fd!, data, off, data.length - off);
-      this.size += data.length;
+      if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+      // A string written as it is (encoded once, by writeSync); a short write (rare: a full disk)
+      // writes the rest from its bytes.
+      const n = writeSync(this.fd!, text);
+      if (n < bytes) {
+        const data = Buffer.from(text, 'utf8');
+        let off = n;
+        while (off < data.length) off += writeSync(this.fd!, data, off, data.length - off);
+      }
+      this.size += bytes;
       this.failing = false;
     } catch (err) {
       this.closeFd(); // reopen (and re-read the size) on the next write

@@ -4,6 +4,7 @@
 // for the children's lines (the hot path: one string per chunk read, same record shape as pino's) —
 // and 'text' prints 'name | line' for humans.
 import pino from 'pino';
+import { jsonRecords, recordTail } from './records.ts';
 import { Sink } from './sink.ts';
 
 export type LogFormat = 'json' | 'text';
@@ -65,37 +66,18 @@ function pinoLog(p: pino.Logger, sink: Writer): Log {
     warn: at('warn'),
     error: at('error'),
     fatal: at('fatal'),
-    // A process's lines print whatever level colony's own records are at. Records as pino would write
-    // them for p.child({ proc, stream }).info(line): {"level":"info","time":…,"proc":…,"stream":…,"msg":…}.
+    // A process's lines print whatever level colony's own records are at (records.ts).
     output(proc, stream, lines) {
       const key = `${proc}\0${stream}`;
       let tail = prefixes.get(key);
       if (tail === undefined) {
-        tail = `,"proc":${JSON.stringify(proc)},"stream":"${stream}",`;
+        tail = recordTail(proc, stream);
         prefixes.set(key, tail);
       }
-      const head = `{"level":"info","time":${Date.now()}${tail}`;
-      let out = '';
-      for (const line of lines) {
-        // A line that is a JSON object is embedded as it is (already valid JSON) under "json".
-        out += jsonObject(line) ? `${head}"json":${line}}\n` : `${head}"msg":${JSON.stringify(line)}}\n`;
-      }
-      sink.write(out);
+      sink.write(jsonRecords(tail, lines));
     },
     child: (fields) => pinoLog(p.child(fields), sink),
   };
-}
-
-// A line that is itself a JSON object (structlog, python-json-logger...), else undefined: embedded as
-// an object in colony's JSON output instead of being escaped into a string.
-export function jsonObject(line: string): Record<string, unknown> | undefined {
-  if (line.length < 2 || line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(line.length - 1) !== 125 /* } */) return undefined;
-  try {
-    const v: unknown = JSON.parse(line);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const RANK: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };

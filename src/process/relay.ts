@@ -1,25 +1,27 @@
 // A process's output: each line of its stdout and stderr to colony's log (or to its output file),
-// in order and whole, with backpressure from colony's stdout; the lines are also offered to a
-// readiness pattern.
+// in order and whole, with backpressure from colony's stdout; the lines are also kept for
+// `colony ctl logs` (log/kept.ts) and offered to a readiness pattern.
 import { describeError } from '../common/errors.ts';
 import type { Descriptor } from '../descriptor/parse.ts';
 import { RotatingFile } from '../log/file-output.ts';
 import { LineSplitter } from '../log/lines.ts';
+import type { KeptWriter } from '../log/kept.ts';
 import type { Log } from '../log/logger.ts';
 import type { Output } from './spawner.ts';
 import type { ProcessWorld } from './world.ts';
 
 export class OutputRelay {
   private readonly name: string;
-  private readonly world: Pick<ProcessWorld, 'log' | 'sink'>;
+  private readonly world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper'>;
   private readonly log: Log;
   private file: RotatingFile | undefined;
+  private kept: KeptWriter | undefined;
   private open = 0;
   // Called with each batch of lines (readiness by log pattern), and when a pipe closes.
   onLines: ((lines: string[]) => void) | undefined;
   onClosed: (() => void) | undefined;
 
-  constructor(name: string, world: Pick<ProcessWorld, 'log' | 'sink'>, log: Log) {
+  constructor(name: string, world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper'>, log: Log) {
     this.name = name;
     this.world = world;
     this.log = log;
@@ -43,13 +45,22 @@ export class OutputRelay {
     this.file = undefined;
   }
 
+  // Gone for good: the kept lines are deleted.
+  discard(): void {
+    this.kept?.close();
+    this.kept = undefined;
+    this.world.keeper?.remove(this.name);
+  }
+
   // Relays one of the child's pipes until it closes.
   attach(output: Output | null, stream: 'stdout' | 'stderr'): void {
     if (!output) return;
     const pipe = output.stream;
     const lines = new LineSplitter();
+    if (this.world.keeper) this.kept ??= this.world.keeper.open(this.name);
     const emit = (batch: string[]): void => {
       if (batch.length === 0) return;
+      this.kept?.block(Date.now(), stream, batch);
       if (this.file) for (const line of batch) this.file.write(stream === 'stderr' ? `[stderr] ${line}` : line);
       else this.world.log.output(this.name, stream, batch);
       this.onLines?.(batch);

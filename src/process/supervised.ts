@@ -135,6 +135,11 @@ export class SupervisedProcess {
     this.relay.reset();
   }
 
+  // Gone for good (its descriptor removed, and it has stopped): its kept lines are deleted.
+  discard(): void {
+    this.relay.discard();
+  }
+
   // Sends a signal to the main pid; false when no process is running.
   signal(signal: NodeJS.Signals): boolean {
     const pid = this.state.pid;

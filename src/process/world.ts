@@ -1,6 +1,7 @@
 // How a supervised process reaches the system: injected so that unit tests can fake it.
 import type { Clock } from '../common/clock.ts';
 import type { Log } from '../log/logger.ts';
+import type { Keeper } from '../log/kept.ts';
 import type { Sink } from '../log/sink.ts';
 import type { Spawner } from './spawner.ts';
 
@@ -17,6 +18,8 @@ export interface ProcessWorld {
   ids?: { uid: number; gid: number };
   // colony's stdout, to pause the children's pipes while it is backed up (absent in unit tests).
   sink?: Pick<Sink, 'throttle' | 'release'>;
+  // Where each process's recent lines are kept for `colony ctl logs` (absent: not kept).
+  keeper?: Keeper;
   // colony's stdout is the main command's alone: a process with output inherit writes to colony's stderr.
   stdoutTaken?: boolean;
 }

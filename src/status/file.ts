@@ -30,11 +30,14 @@ export interface ProcessStatus {
   leftOut: boolean;
   // Held down by the operator: "stopped" (ctl stop) or "autostart-off" ("autostart": false, not started yet).
   held: 'stopped' | 'autostart-off' | null;
+  // Where its lines go: colony's log, its own file, or colony's stdout untouched (not kept for ctl logs).
+  output?: 'log' | 'file' | 'inherit';
 }
 
 export interface Status {
-  // messages and config: the directories (absolute) this colony reads, for ctl given --state alone.
-  colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean; messages?: string; config?: string };
+  // messages and config: the directories (absolute) this colony reads, for ctl given --state alone;
+  // logs: where each process's recent lines are kept (null: they are not, --keep-logs 0).
+  colony: { pid: number; version: string; started: string; procStart: string; mode: 'pid1' | 'subreaper' | 'child'; updated: string; shuttingDown: boolean; messages?: string; config?: string; logs?: { dir: string; maxBytes: number } | null };
   processes: ProcessStatus[];
 }
 
@@ -56,6 +59,7 @@ export function processStatus(p: SupervisedProcess, o: { nextRun?: Date | undefi
     nextRun: o.nextRun ? o.nextRun.toISOString() : null,
     leftOut: o.leftOut ?? false,
     held: o.held ?? null,
+    output: p.descriptor.output.kind,
   };
 }
 

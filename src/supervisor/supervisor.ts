@@ -144,7 +144,7 @@ export class Supervisor {
       this.world.log.info('descriptor removed, stopping for good', { proc: name });
       current.stop();
       const forget = (): void => {
-        if (current.isFinal && this.leaving.get(name) === current) this.leaving.delete(name);
+        if (current.isFinal && this.leaving.get(name) === current && this.leaving.delete(name)) current.discard();
       };
       current.changes.on(forget);
       forget();

@@ -1,11 +1,12 @@
 // The operator's toolkit against colony as PID 1: ctl stop/start (a stopped process stays down through
 // restart-all, a rescan and a descriptor change), "autostart": false, ctl finding the running colony
-// from --messages (or --state) alone, "expand_env" and "env_file".
+// from --messages (or --state) alone, "expand_env", "env_file" and ctl logs.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Colony, runCli, writeAtomic } from '../helpers/colony.ts';
+import { BUNDLE, Colony, NODE, runCli, writeAtomic } from '../helpers/colony.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // A process that prints a line (shell words expanded by sh) and then idles.
@@ -153,6 +154,77 @@ describe('operating processes by request', () => {
     writeAtomic(c.dirs.config, 'lost', says('never', { env_file: join(c.dirs.dir, 'missing.env') }));
     const err = await c.waitRecord('the missing file named', (r) => r.proc === 'lost' && /missing\.env/.test(String(r.msg)));
     assert.equal(err.field, 'env_file');
+    await c.stop();
+  });
+
+  it('ctl logs: the last lines as printed, several processes interleaved, --json records, -f until Ctrl-C; output inherit is named', async () => {
+    const c = await start({
+      files: {
+        web: { args: ['/bin/sh', '-c', 'for i in $(seq 1 50); do echo "web $i"; done; echo \'{"k":  1}\'; sleep 0.3; echo oops >&2; exec sleep 100000'] },
+        ticker: { args: ['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done'] },
+        raw: { args: ['/bin/sh', '-c', 'echo raw; exec sleep 100000'], output: 'inherit' },
+      },
+    });
+    await waitFor('web printed everything', () => c.output('web').includes('oops'));
+    assert.equal(await ok(c, 'logs', 'web', '-n', '3'), 'web 50\n{"k":  1}\noops\n', 'as printed: a JSON line verbatim, stderr in its place');
+    const records = (await ok(c, 'logs', 'web', '-n', '2', '--json')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((r) => [r.proc, r.stream, r.msg ?? r.json]), [['web', 'stdout', { k: 1 }], ['web', 'stderr', 'oops']]);
+    assert.equal(typeof records[0]!.time, 'number');
+    const all = (await ok(c, 'logs', '-n', '1000')).trim().split('\n');
+    assert.ok(all.includes('web | web 1') && all.some((l) => /^ticker \| tick \d+$/.test(l)), all.join('\n'));
+    assert.ok(!all.some((l) => l.startsWith('raw |')), 'inherit: nothing kept');
+    const inherit = await ctl(c, 'logs', 'raw');
+    assert.equal(inherit.code, 1);
+    assert.match(inherit.stderr, /raw: "output": "inherit" .*not kept/);
+
+    // -f: new lines as they come, whole and in order, until SIGINT (exit 0).
+    const f = spawn(NODE, [BUNDLE, 'ctl', '--messages', c.dirs.messages, 'logs', '-f', '-n', '1', 'ticker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    f.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const closed = new Promise<number | null>((r) => f.on('close', r));
+    await waitFor('ten new ticks followed', () => out.split('\n').length > 11);
+    f.kill('SIGINT');
+    assert.equal(await closed, 0);
+    const ticks = out.trim().split('\n').map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]));
+    for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i], ticks[i - 1]! + 1, `every tick, in order:\n${out}`);
+    // A process gone for good takes its kept lines with it.
+    assert.ok(existsSync(join(c.dirs.state, 'logs', 'web.log')));
+    await ok(c, 'remove', 'web');
+    await waitFor('web.log deleted once web has stopped', () => !existsSync(join(c.dirs.state, 'logs', 'web.log')));
+    await c.stop();
+  });
+
+  it("ctl logs answers while colony's stdout is stalled", async () => {
+    const c = await start({ files: { idle: says('idle up') } });
+    await c.started('idle');
+    // Nobody reads colony's stdout from here on: its queue fills, then the children block on their pipes.
+    c.child.stdout!.pause();
+    writeAtomic(c.dirs.config, 'chatty', { args: ['/bin/sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); echo "chatty $i"; done; echo LAST; exec sleep 100000'] });
+    await waitFor('chatty has lines kept', async () => /^chatty \d+\n$/.test(await ok(c, 'logs', 'chatty', '-n', '1')), 20_000);
+    const kept = Number((await ok(c, 'logs', 'chatty', '-n', '1')).trim().split(' ')[1]);
+    await new Promise((r) => setTimeout(r, 500));
+    const later = Number((await ok(c, 'logs', 'chatty', '-n', '1')).trim().split(' ')[1]);
+    assert.ok(later < 200000, `chatty is held back by the stalled stdout (at ${later})`);
+    assert.ok(later >= kept);
+    assert.match(await ok(c, 'status'), /chatty\s+running/, 'colony answers meanwhile');
+    c.child.stdout!.resume();
+    await waitFor('chatty done once stdout flows again', async () => (await ok(c, 'logs', 'chatty', '-n', '1')) === 'LAST\n', 60_000);
+    await c.stop();
+  });
+
+  it('a 100 MB flood keeps the files within the --keep-logs budget', async () => {
+    // The lines are kept only (--log-only colony): not 100 MB of records through this test's parser.
+    const c = await start({ args: ['--keep-logs', '256KiB', '--log-only', 'colony'] });
+    writeAtomic(c.dirs.config, 'flood', { args: ['/bin/sh', '-c', 'yes "flood flood flood flood flood flood flood flood flood flood flood" | head -c 100000000; echo FLOOD-DONE; exec sleep 100000'] });
+    const logsDir = join(c.dirs.state, 'logs');
+    const sizes = (): number => readdirSync(logsDir).filter((f) => f.startsWith('flood.')).reduce((n, f) => n + statSync(join(logsDir, f)).size, 0);
+    let most = 0;
+    await waitFor('the flood is over', async () => {
+      most = Math.max(most, sizes());
+      return (await ok(c, 'logs', 'flood', '-n', '1')).endsWith('FLOOD-DONE\n'); // after the cut last line of yes
+    }, 120_000);
+    assert.ok(most <= 256 * 1024 + 128 * 1024, `kept at most the budget and a chunk: ${most} bytes`);
+    assert.ok(sizes() >= 128 * 1024, 'and at least half of it');
     await c.stop();
   });
 });

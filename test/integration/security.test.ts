@@ -8,7 +8,7 @@ import { chmodSync, chownSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtem
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUNDLE, Colony, NODE, type Rec, shDescriptor } from '../helpers/colony.ts';
+import { BUNDLE, capture, Colony, NODE, type Rec, shDescriptor } from '../helpers/colony.ts';
 import { onLines, parseRecord } from '../helpers/lines.ts';
 import { Launch, pid1Argv } from '../helpers/pid1.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -265,6 +265,15 @@ describe('colony run as a non-root user', { skip: isRoot ? false : 'needs root (
     assert.equal(c.count((r) => r.proc === 'itself' && r.msg === 'started'), 1, 'the others keep running');
     assert.equal(c.count((r) => (r.proc === 'rootly' || r.proc === 'asroot') && r.msg === 'started'), 0);
     assert.equal(c.count((r) => r.level === 'fatal'), 0);
+
+    // Its processes' lines are kept where it can write, and ctl logs (run as that user too, as
+    // `docker exec` does) reads them with --state alone.
+    const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin.node, bin.bundle, 'ctl', '--state', dirs.state];
+    const logs = await capture(asNobody[0]!, [...asNobody.slice(1), 'logs', 'mine', 'itself']);
+    assert.equal(logs.code, 0, logs.stderr);
+    // mine printed its uid twice (it was restarted), itself once; interleaved by time.
+    assert.deepEqual(logs.stdout.trim().split('\n').sort(), [`itself | ${NOBODY}`, `mine | ${NOBODY}`, `mine | ${NOBODY}`]);
+    assert.ok(logs.stdout.includes(`itself | ${NOBODY}`) && logs.stdout.includes(`mine | ${NOBODY}`), logs.stdout);
     assert.equal(await c.stop(), 0);
   });
 });

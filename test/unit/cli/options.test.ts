@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { usage } from '../helpers/usage.ts';
-import { directory, logFormat, mainOutput, only, runOptions, seconds } from '../../../src/cli/options.ts';
+import { directory, logFormat, mainOutput, only, runOptions, seconds, size } from '../../../src/cli/options.ts';
 
 
 describe('seconds', () => {
@@ -36,6 +36,26 @@ describe('seconds', () => {
 
   test('zero when zero is not allowed', () => {
     assert.throws(() => seconds('frequency', '0', 60, { allowZero: false }), usage(/^--frequency must be a positive number of seconds .*, got "0"$/));
+  });
+});
+
+describe('size (--keep-logs)', () => {
+  test('bytes, KiB and MiB (K and M the same), case and blanks aside; 0 for none', () => {
+    assert.equal(size('keep-logs', '1MiB'), 1024 * 1024);
+    assert.equal(size('keep-logs', '256 KiB'), 256 * 1024);
+    assert.equal(size('keep-logs', '2m'), 2 * 1024 * 1024);
+    assert.equal(size('keep-logs', '4096'), 4096);
+    assert.equal(size('keep-logs', '0'), 0);
+  });
+
+  test('anything else, or less than 1 KiB: the error names the option and the value', () => {
+    for (const bad of ['', '1.5MiB', '-1', '10GB', 'lots', '100']) assert.throws(() => size('keep-logs', bad), usage(new RegExp(`^--keep-logs must be a size of at least 1KiB .*got ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)));
+  });
+
+  test('the default is 1 MiB; COLONY_KEEP_LOGS sets it, the flag wins', () => {
+    assert.equal(runOptions({}, [], {}, () => false).keepLogsBytes, 1024 * 1024);
+    assert.equal(runOptions({}, [], { COLONY_KEEP_LOGS: '0' }, () => false).keepLogsBytes, 0);
+    assert.equal(runOptions({ keepLogs: '64K' }, [], { COLONY_KEEP_LOGS: '0' }, () => false).keepLogsBytes, 65536);
   });
 });
 
