@@ -59,7 +59,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     ctl: {
       add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add((await where(d)).config, name, opts, command)),
       remove: async (d, name) => ctl((await commands()).remove((await where(d)).config, name)),
-      restart: (d, name, w) => sendAndWait(d, w, (c, m) => c.restart(m, name)),
+      restart: async (d, name, w) => {
+        if (!w.rolling) return sendAndWait(d, w, (c, m) => c.restart(m, name));
+        // One instance at a time, each waited for (running and ready) before the next.
+        const { instanceNames } = await import('./ctl/status.ts');
+        for (const instance of instanceNames((await where(d)).state, name)) await sendAndWait(d, { ...w, wait: true }, (c, m) => c.restart(m, instance));
+      },
       reload: (d, name, w) => sendAndWait(d, w, (c, m) => c.reload(m, name)),
       restartAll: (d, w) => sendAndWait(d, w, (c, m) => c.restartAll(m)),
       restartGroup: (d, group, w) => sendAndWait(d, w, (c, m) => c.restartGroup(m, group)),

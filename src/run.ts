@@ -23,6 +23,7 @@ import { filePolicyFrom } from './system/security.ts';
 import { launcherCommand } from './system/self.ts';
 import { handledSignals, signalAction } from './system/signals.ts';
 import { processStatus, StatusFile } from './status/file.ts';
+import { Replicas } from './supervisor/replicas.ts';
 import { MAIN_NAME, Supervisor } from './supervisor/supervisor.ts';
 import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './main-command/terminal.ts';
 
@@ -168,7 +169,8 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   log.info(`colony ${version} starting`, { config: o.config, messages: o.messages, state: o.state, main: o.main, ...(o.main ? { main_output: o.mainOutput, terminal } : {}), ...(o.only ? { only: o.only } : {}) });
   const filePolicy = filePolicyFrom(process.env, o.insecureFiles);
   if (!filePolicy.strict && filePolicy.euid === 0) log.warn('descriptor and message files are not checked for their owner and mode (--insecure-files / COLONY_INSECURE_FILES=1)');
-  const config = new ConfigDir(o.config, (name, d) => supervisor.apply(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy, oneOff('config'), { clock });
+  const replicas = new Replicas((name, d) => supervisor.apply(name, d), log); // "replicas": N → NAME:1 … NAME:N
+  const config = new ConfigDir(o.config, (name, d) => replicas.set(name, d), log, o.frequencyMs, (fn) => supervisor.batch(fn), filePolicy, oneOff('config'), { clock });
   const started = new Date().toISOString();
   const selfStart = procStart('self') ?? '';
   const status = !usable.state

@@ -34,6 +34,8 @@ export interface LogsFlags {
 export interface WaitFlags {
   wait?: boolean;
   timeout?: string;
+  // ctl restart of a replicated process: one instance at a time, each running and ready before the next.
+  rolling?: boolean;
 }
 
 export interface Handlers {
@@ -133,7 +135,9 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .argument('<name>')
     .action((name: string, _o, cmd: Command) => handlers.ctl.remove(merged(cmd), name));
 
-  waitOptions(ctl.command('restart').description('restart one process').argument('<name>')).action((name: string, w: WaitFlags, cmd: Command) => handlers.ctl.restart(merged(cmd), name, w));
+  waitOptions(ctl.command('restart').description("restart one process (a replicated one's name: all its instances)").argument('<name>'))
+    .option('--rolling', 'a replicated process: its instances one at a time, each running and ready (--timeout each) before the next is restarted')
+    .action((name: string, w: WaitFlags, cmd: Command) => handlers.ctl.restart(merged(cmd), name, w));
 
   waitOptions(ctl.command('reload').description("reload one process: its reload_signal (e.g. gunicorn's SIGHUP), or a restart when it has none").argument('<name>')).action((name: string, w: WaitFlags, cmd: Command) =>
     handlers.ctl.reload(merged(cmd), name, w),

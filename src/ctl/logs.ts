@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColonyError } from '../common/errors.ts';
+import { splitInstance } from '../descriptor/name.ts';
 import { keptFiles, LOGS_DIR, parseKept, type KeptLine } from '../log/kept.ts';
 import { jsonRecords, recordTail } from '../log/records.ts';
 import { readStatus, type Status } from '../status/file.ts';
@@ -37,7 +38,7 @@ export function selectProcesses(st: Status, names: readonly string[], note: (tex
   const all = st.processes;
   const picked: string[] = [];
   for (const name of names) {
-    const matches = all.filter((p) => p.name === name || (p.name.startsWith(`${name}:`) && /^\d+$/.test(p.name.slice(name.length + 1))));
+    const matches = all.filter((p) => p.name === name || splitInstance(p.name)?.base === name);
     if (matches.length === 0) throw new ColonyError(`no process named ${JSON.stringify(name)} (colony ctl status lists them)`, 1);
     for (const p of matches) if (!picked.includes(p.name)) picked.push(p.name);
   }

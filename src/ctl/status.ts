@@ -1,5 +1,6 @@
 // ctl status (a table, or the state file as JSON) and ctl check (alive and every critical process up and healthy).
 import { readStatus, type ProcessStatus, type Status } from '../status/file.ts';
+import { splitInstance } from '../descriptor/name.ts';
 import { procStart } from '../system/proc.ts';
 
 // "3d 4h", "5m 2s", "12s".
@@ -43,6 +44,19 @@ export function statusTable(st: Status, now = Date.now()): string {
   const c = st.colony;
   const head = `colony ${c.version}, pid ${c.pid} (${c.mode === 'pid1' ? 'PID 1' : c.mode}), up ${age(c.started, now)}${c.shuttingDown ? ', shutting down' : ''}`;
   return [head, ...lines, ...(st.processes.some((p) => p.critical) ? ['(* critical)'] : [])].join('\n');
+}
+
+// The instances of a replicated process, in order (web → web:1, web:2 ...), from the state file;
+// just the name when it is not replicated (or colony has not written its state yet).
+export function instanceNames(stateDir: string, name: string): string[] {
+  let st: Status;
+  try {
+    st = readStatus(stateDir);
+  } catch {
+    return [name];
+  }
+  const found = st.processes.map((p) => ({ name: p.name, i: splitInstance(p.name) })).filter((p) => p.i?.base === name);
+  return found.length > 0 ? found.sort((a, b) => a.i!.index - b.i!.index).map((p) => p.name) : [name];
 }
 
 // ctl status.

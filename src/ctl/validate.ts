@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { descriptorNames, lookupDescriptor } from '../descriptor/directory.ts';
+import { instanceName, splitInstance } from '../descriptor/name.ts';
 import { describeError } from '../common/errors.ts';
 import { orderProblems } from '../supervisor/order.ts';
 import { filePolicyFrom } from '../system/security.ts';
@@ -20,6 +21,7 @@ export function validate(dir: string, env: NodeJS.ProcessEnv = process.env): { l
   const lines: string[] = [];
   let errors = 0;
   const after = new Map<string, string[]>();
+  const replicaOf = new Map<string, string>(); // instance name → its replicated file's name
   const names = [...descriptorNames(files)].sort();
   for (const name of names) {
     const found = lookupDescriptor(dir, name, policy);
@@ -31,8 +33,24 @@ export function validate(dir: string, env: NodeJS.ProcessEnv = process.env): { l
       continue;
     }
     for (const w of found.warnings) lines.push(`warning ${found.file}: ${w}`);
-    after.set(name, found.descriptor.after);
-    lines.push(`ok ${name} (${basename(found.file)})`);
+    const n = found.descriptor.replicas;
+    if (n === undefined) {
+      after.set(name, found.descriptor.after);
+      lines.push(`ok ${name} (${basename(found.file)})`);
+      continue;
+    }
+    // Its instances run; its name stands for all of them (as in supervisor/replicas.ts).
+    const instances = Array.from({ length: n }, (_, i) => instanceName(name, i + 1));
+    for (const i of instances) replicaOf.set(i, name);
+    for (const i of instances) after.set(i, found.descriptor.after);
+    after.set(name, instances);
+    lines.push(`ok ${name} (${basename(found.file)}): ${n === 1 ? instances[0] : `${n} instances, ${instances[0]} … ${instances.at(-1)}`}`);
+  }
+  for (const name of names) {
+    const owner = replicaOf.get(name);
+    if (owner === undefined) continue; // a file's name that no instance has
+    lines.push(`error ${name}: it is both a descriptor file and instance ${splitInstance(name)!.index} of "${owner}" ("replicas"): rename one`);
+    errors++;
   }
   // The same "after" check as the running colony's: names of no process, and cycles.
   for (const [name, problem] of [...orderProblems(after)].sort(([a], [b]) => a.localeCompare(b))) {

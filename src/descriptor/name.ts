@@ -26,3 +26,14 @@ export function invalidNameReason(name: unknown): string | undefined {
   if (skipReason(name)) return `would be skipped as a ${skipReason(name)}: ${JSON.stringify(name)}`;
   return undefined;
 }
+
+// An instance of a replicated process ("replicas": N in the file NAME): NAME:1 … NAME:N.
+export function instanceName(base: string, index: number): string {
+  return `${base}:${index}`;
+}
+
+// The file name and index an instance's name would have: "web:2" → web, 2 ("web:02" is no instance name).
+export function splitInstance(name: string): { base: string; index: number } | undefined {
+  const m = /^(.+):([1-9]\d*)$/.exec(name);
+  return m ? { base: m[1]!, index: Number(m[2]) } : undefined;
+}

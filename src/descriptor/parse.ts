@@ -55,6 +55,10 @@ export interface Descriptor {
   critical: boolean;
   // false: started only by request (ctl start, or a restart by name).
   autostart: boolean;
+  // How many instances the file asks for (supervisor/replicas.ts makes them); undefined: one, named as the file.
+  replicas: number | undefined;
+  // Set on an instance of a replicated process: the file's name and which instance (1...).
+  replica?: { of: string; index: number };
   // Forwarded signals: a received signal → what this process gets (null: nothing). Undefined: the default set, unchanged.
   signals: Record<string, NodeJS.Signals | null> | undefined;
   reloadSignal: NodeJS.Signals | undefined;
@@ -152,6 +156,8 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       if (!r.ok) errors.push(`"${key}" ${r.error}, got ${shown(text)}`);
     }
   } else if (f.cwd !== undefined && !f.cwd.startsWith('/')) errors.push(`"cwd" must be an absolute path (\${...} needs "expand_env": true), got ${shown(f.cwd)}`);
+  if (f.replicas !== undefined && f.schedule !== undefined) errors.push('"replicas" and "schedule" are both given: a scheduled job runs as one instance');
+  if (f.replicas !== undefined && f.output !== undefined && f.output !== 'log' && f.output !== 'inherit') errors.push('"replicas" with an output file: every instance would write (and rotate) the same file; use "log" or "inherit"');
   let schedule: Schedule | undefined;
   if (f.schedule !== undefined) {
     const sch = parseSchedule(f.schedule);
@@ -204,6 +210,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       maxFastRestarts: f.max_fast_restarts,
       critical: f.critical ?? false,
       autostart: f.autostart ?? true,
+      replicas: f.replicas,
       signals,
       reloadSignal: f.reload_signal,
       after: f.after ?? [],

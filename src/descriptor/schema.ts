@@ -25,6 +25,7 @@ const positiveSeconds = z.number({ error: 'must be a number of seconds' }).check
 const noNul = () => z.refine<string>((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
 // Names, paths and globs: no NUL byte either (the kernel would cut the string there).
 const name = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }), noNul());
+export const MAX_REPLICAS = 1000;
 const count = (what: string) => z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
 const signal = z.pipe(
   z.string({ error: 'must be a signal name such as "SIGTERM"' }).check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name (e.g. "SIGTERM", "SIGHUP", "SIGINT")' })),
@@ -101,6 +102,7 @@ export const descriptorSchema = z.looseObject(
     max_fast_restarts: z.optional(count('fast deaths in a row before giving up')),
     critical: bool(),
     autostart: bool(),
+    replicas: z.optional(z.int({ error: 'must be a whole number of instances (1 to 1000)' }).check(z.gte(1, { error: 'must be at least 1' }), z.lte(MAX_REPLICAS, { error: `must be at most ${MAX_REPLICAS}` }))),
     // Signals
     signals: z.optional(z.record(z.string().check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' })), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' })),
     reload_signal: z.optional(signal),
@@ -149,6 +151,7 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   max_restart_delay: 'The restart delay doubles after each fast death up to this (default: --maxrestartdelay).',
   max_fast_restarts: 'After this many fast deaths in a row the process is marked failed and not restarted; a restart message or a descriptor change revives it.',
   autostart: 'false: defined (and shown by ctl status) but started only by `colony ctl start` or `ctl restart` (default true). For a scheduled process: its schedule is armed only then.',
+  replicas: 'Run N instances, NAME:1 ... NAME:N, each with COLONY_REPLICA=i in its environment. ctl restart NAME restarts them all (--rolling: one at a time, each ready before the next); NAME:i names one; "after": ["NAME"] waits for all. Changing N adds or removes instances, the others untouched.',
   critical: 'When this process ends and will not be restarted (policy, or failed), colony stops everything and exits with its code.',
   signals: 'Which signals colony forwards to this process and how they are rewritten, e.g. {"SIGINT": "SIGTERM", "SIGUSR1": null}.',
   reload_signal: 'What `colony ctl reload NAME` sends (gunicorn: SIGHUP); without it a reload is a restart.',

@@ -1,6 +1,7 @@
 // The main command (`colony run -- CMD`) as a supervised process: never restarted, its exit colony's
 // result, colony's stdin (and terminal) its own; with --only it starts once what --only selects is
 // ready (gate.ts).
+import { afterNames } from '../supervisor/replicas.ts';
 import { describeExit, exitCode } from '../process/exit-status.ts';
 import { commandDescriptor, PROBE_DEFAULTS, type Descriptor } from '../descriptor/parse.ts';
 import type { Policy } from '../process/state.ts';
@@ -85,7 +86,7 @@ export class MainCommand {
   // processes (each waits for the ones before it), and never less than the default one (60 s).
   private readyBoundMs(): number {
     const { selected, procs } = this.seen;
-    const after = new Map([...procs].map(([n, p]) => [n, p.descriptor.after]));
+    const after = new Map([...procs].map(([n, p]) => [n, afterNames(p.descriptor.after, procs)]));
     const chain = longestChain(selected.map((p) => p.name), after, (n) => procs.get(n)?.descriptor.ready?.timeoutMs ?? 0);
     return Math.max(PROBE_DEFAULTS.readyTimeoutMs, chain);
   }

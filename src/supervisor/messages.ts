@@ -13,8 +13,9 @@ export interface MessageTargets {
   readonly shuttingDown: boolean;
   // The main command, when there is one (its end is colony's: it is never restarted).
   readonly main: SupervisedProcess | undefined;
-  // A process of the config directory.
-  defined(name: string): SupervisedProcess | undefined;
+  // The process of the config directory with that name, or the instances of the replicated process
+  // with that name (supervisor/replicas.ts); none when there is neither.
+  named(name: string): SupervisedProcess[];
   isSelected(name: string): boolean;
   // The config directory's processes that --only selects (all without --only).
   selected(): SupervisedProcess[];
@@ -34,18 +35,20 @@ export function carryOut(message: Message, t: MessageTargets): Outcome {
   switch (message.type) {
     case 'RESTART': {
       if (message.name === t.main?.name) return refused('the main command cannot be restarted (its end is the end of colony)');
-      const p = reachable(t, message.name);
-      if (typeof p === 'string') return refused(p);
-      t.startByRequest(p); // a restart by name starts a stopped process too
-      return restart([p]);
+      const procs = reachable(t, message.name);
+      if (typeof procs === 'string') return refused(procs);
+      for (const p of procs) t.startByRequest(p); // a restart by name starts a stopped process too
+      return restart(procs);
     }
     case 'RELOAD': {
-      const p = reachable(t, message.name);
-      if (typeof p === 'string') return refused(p);
-      const held = t.hold(p);
-      if (held) return refused(`process "${p.name}" is ${held === 'stopped' ? 'stopped by request' : 'not started ("autostart": false)'}: ctl start starts it`);
-      const restarting = p.descriptor.reloadSignal && p.phase === 'running' ? [] : [before(p)];
-      p.reload();
+      const procs = reachable(t, message.name);
+      if (typeof procs === 'string') return refused(procs);
+      for (const p of procs) {
+        const held = t.hold(p);
+        if (held) return refused(`process "${p.name}" is ${held === 'stopped' ? 'stopped by request' : 'not started ("autostart": false)'}: ctl start starts it`);
+      }
+      const restarting = procs.filter((p) => !(p.descriptor.reloadSignal && p.phase === 'running')).map(before);
+      for (const p of procs) p.reload();
       return { ok: true, restarting };
     }
     // A scheduled job is left alone: it runs on its schedule, not on every restart of the others; so is
@@ -79,9 +82,10 @@ export function carryOut(message: Message, t: MessageTargets): Outcome {
     }
     case 'SIGNAL': {
       if ('name' in message) {
-        const p = message.name === t.main?.name ? t.main : reachable(t, message.name);
-        if (typeof p === 'string') return refused(p);
-        return p.signal(message.signal) ? done() : refused(`process "${message.name}" is not running (${p.phase})`);
+        const procs = message.name === t.main?.name ? [t.main] : reachable(t, message.name);
+        if (typeof procs === 'string') return refused(procs);
+        const sent = procs.filter((p) => p.signal(message.signal)).length;
+        return sent > 0 ? done() : refused(`process "${message.name}" is not running (${procs.map((p) => p.phase).join(', ')})`);
       }
       const members = t.selected().filter((p) => p.groups.includes(message.group));
       if (members.length === 0) return refused(`no process in group "${message.group}"`);
@@ -93,20 +97,18 @@ export function carryOut(message: Message, t: MessageTargets): Outcome {
   }
 }
 
-// A process a message may act on, or why not.
-function reachable(t: MessageTargets, name: string): SupervisedProcess | string {
-  const p = t.defined(name);
-  if (!p) return `no process named "${name}"`;
-  if (!t.isSelected(name)) return `process "${name}" is left out by --only (COLONY_ONLY)`;
-  return p;
+// The processes a name lets a message act on (one, or a replicated process's instances), or why none.
+function reachable(t: MessageTargets, name: string): SupervisedProcess[] | string {
+  const procs = t.named(name);
+  if (procs.length === 0) return `no process named "${name}"`;
+  const selected = procs.filter((p) => t.isSelected(p.name));
+  if (selected.length === 0) return `process "${name}" is left out by --only (COLONY_ONLY)`;
+  return selected;
 }
 
 // The processes a STOP or START names: one process, or every process of a group; or why none.
 function targets(t: MessageTargets, message: { name: string } | { group: string }): SupervisedProcess[] | string {
-  if ('name' in message) {
-    const p = reachable(t, message.name);
-    return typeof p === 'string' ? p : [p];
-  }
+  if ('name' in message) return reachable(t, message.name);
   const members = t.selected().filter((p) => p.groups.includes(message.group));
   return members.length > 0 ? members : `no process in group "${message.group}"${t.only ? ' that --only selects' : ''}`;
 }

@@ -3,6 +3,7 @@
 // never started. The rule is pure (selectedNames); Selection follows it as descriptors change.
 import type { Log } from '../log/logger.ts';
 import type { SupervisedProcess } from '../process/supervised.ts';
+import { afterNames, afterOf } from './replicas.ts';
 
 // The names that run: `only` and what they are "after", transitively. `afterOf` gives a defined
 // process's "after" list (undefined for a name that is not defined: it adds nothing).
@@ -70,9 +71,9 @@ export class Selection {
   // Brings the processes in line with the selection.
   follow(h: SelectionHooks): void {
     if (this.only === undefined) return;
-    const afterOf = (n: string): readonly string[] | undefined => h.procs.get(n)?.descriptor.after;
+    const after = (n: string): readonly string[] | undefined => afterOf(n, h.procs);
     for (const p of h.procs.values()) {
-      if (!this.has(p.name, afterOf)) {
+      if (!this.has(p.name, after)) {
         const up = p.phase !== 'idle' && !p.isFinal;
         if (!this.reported.has(p.name)) h.log.info(up ? 'no longer selected by --only: stopping' : 'left out by --only: not started', { proc: p.name });
         this.reported.add(p.name);
@@ -85,7 +86,7 @@ export class Selection {
       }
       this.reported.delete(p.name);
       if (!h.isArmed(p.name)) h.arm(p);
-      if (this.deselected.has(p.name) && p.isFinal && p.descriptor.after.every((d) => h.procs.get(d)?.ready)) {
+      if (this.deselected.has(p.name) && p.isFinal && afterNames(p.descriptor.after, h.procs).every((d) => h.procs.get(d)?.ready)) {
         this.deselected.delete(p.name);
         h.log.info('selected by --only again: starting', { proc: p.name });
         p.start();

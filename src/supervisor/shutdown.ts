@@ -1,6 +1,7 @@
 // The shutdown: every process stopped in reverse "after" order within one budget (--stop-timeout),
 // SIGKILL to what is left when it is spent, then the orphans colony adopted, then the last lines of
 // output read.
+import { namesIn } from './replicas.ts';
 import type { Clock } from '../common/clock.ts';
 import type { Log } from '../log/logger.ts';
 import type { SupervisedProcess } from '../process/supervised.ts';
@@ -58,7 +59,7 @@ export async function stopAll(all: SupervisedProcess[], received: NodeJS.Signals
   const pending = new Set(all);
   const stopWhatCan = (): void => {
     for (const p of [...pending]) {
-      if (all.some((q) => q !== p && !q.isFinal && q.descriptor.after.includes(p.name))) continue;
+      if (all.some((q) => q !== p && !q.isFinal && namesIn(q.descriptor.after, p))) continue;
       pending.delete(p);
       const map = p.descriptor.signals;
       const mapped = received && map && received in map ? map[received] : undefined;

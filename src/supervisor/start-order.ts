@@ -1,6 +1,7 @@
 // Starting in "after" order: a process that has not started yet starts once every process it is
 // "after" is ready; one whose list names no process or makes a cycle is not started. Each reason
 // for waiting is logged once, until it changes.
+import { afterNames } from './replicas.ts';
 import type { Log } from '../log/logger.ts';
 import type { SupervisedProcess } from '../process/supervised.ts';
 import { orderProblems } from './order.ts';
@@ -41,10 +42,10 @@ export class StartOrder {
   startReady(idle: SupervisedProcess[], procs: ReadonlyMap<string, SupervisedProcess>): void {
     // The common case after start-up: nothing waits to start, and the "after" graph is not walked.
     if (idle.length === 0) return;
-    const problems = orderProblems(new Map([...procs].map(([n, p]) => [n, p.descriptor.after])));
+    const problems = orderProblems(new Map([...procs].map(([n, p]) => [n, afterNames(p.descriptor.after, procs)])));
     for (const p of idle) {
       const problem = problems.get(p.name);
-      const waiting = problem ? [] : p.descriptor.after.filter((d) => !procs.get(d)!.ready);
+      const waiting = problem ? [] : afterNames(p.descriptor.after, procs).filter((d) => !procs.get(d)!.ready);
       const why = problem ? `not started: ${problem}` : waiting.length > 0 ? `waiting for ${waiting.join(', ')} to be ready` : undefined;
       if (!why) {
         this.reported.delete(p.name);

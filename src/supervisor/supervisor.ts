@@ -12,6 +12,7 @@ import { SupervisedProcess, type ProcessWorld } from '../process/supervised.ts';
 import { forwardToAll, forwardToMain } from './forward.ts';
 import { carryOut, type Outcome } from './messages.ts';
 import { criticalEnded, criticalUnhealthy, type Ending } from './endings.ts';
+import { afterOf, instancesOf } from './replicas.ts';
 import { Selection } from './selection.ts';
 import { Holds, type Hold } from './holds.ts';
 import { Budget, budgetWarning, shutDown, type ShutdownWorld } from './shutdown.ts';
@@ -60,12 +61,12 @@ export class Supervisor {
 
   // Whether a process of the config directory may run (--only selects it, or there is no --only).
   isSelected(name: string): boolean {
-    return this.selection.has(name, (n) => this.procs.get(n)?.descriptor.after);
+    return this.selection.has(name, (n) => afterOf(n, this.procs));
   }
 
   // Names given to --only that no descriptor defines.
   unknownOnly(): string[] {
-    return (this.selection.only ?? []).filter((n) => !this.procs.has(n));
+    return (this.selection.only ?? []).filter((n) => afterOf(n, this.procs) === undefined);
   }
 
   // The main command has been started and has not ended.
@@ -235,7 +236,7 @@ export class Supervisor {
     return carryOut(message, {
       shuttingDown: this.shuttingDown,
       main: this.main?.process,
-      defined: (name) => this.procs.get(name),
+      named: (name) => (this.procs.has(name) ? [this.procs.get(name)!] : instancesOf(name, this.procs)),
       isSelected: (name) => this.isSelected(name),
       selected: () => this.selected(),
       only: this.selection.only !== undefined,
@@ -287,10 +288,9 @@ export class Supervisor {
   }
 
   private runShutdown(received: NodeJS.Signals | undefined): Promise<void> {
-    const budget = new Budget(this.world.clock, this.stopBudgetMs);
     this.main?.cancel();
     this.triggers.disarmAll();
-    return shutDown(this.all(), { received, budget, killTimeMs: this.policy.killTimeMs, waits: this.waits, world: this.world });
+    return shutDown(this.all(), { received, budget: new Budget(this.world.clock, this.stopBudgetMs), killTimeMs: this.policy.killTimeMs, waits: this.waits, world: this.world });
   }
 
   private notify(): void {

@@ -227,4 +227,47 @@ describe('operating processes by request', () => {
     assert.ok(sizes() >= 128 * 1024, 'and at least half of it');
     await c.stop();
   });
+
+  it('"replicas": instances NAME:1…N with COLONY_REPLICA; changing N touches only the instances added or removed; NAME in after, restart (--rolling), stop NAME:i, logs', async () => {
+    // Ready a second after it starts (its "port=" line).
+    const web = (n: number): object => ({ args: ['/bin/sh', '-c', 'sleep 1; echo "port=$1 replica=$COLONY_REPLICA"; exec sleep 100000', 'sh', '80${COLONY_REPLICA}'], expand_env: true, replicas: n, ready: { log: 'port=' } });
+    const c = await start({ files: { web: web(3), proxy: says('proxy up', { after: ['web'] }) } });
+    await c.started('proxy');
+    const at = (proc: string, msg: string, from = 0): number => c.records.findIndex((r, i) => i >= from && r.proc === proc && r.msg === msg);
+    for (const i of [1, 2, 3]) {
+      assert.ok(at(`web:${i}`, 'started') >= 0 && at(`web:${i}`, 'started') < at('proxy', 'started'), `proxy started after web:${i}`);
+      assert.deepEqual(c.output(`web:${i}`), [`port=80${i} replica=${i}`]);
+    }
+    const pids = async (): Promise<Record<string, number | null>> => Object.fromEntries((JSON.parse(await ok(c, 'status', '--json')) as { processes: Array<{ name: string; pid: number | null }> }).processes.map((p) => [p.name, p.pid]));
+    const before = await pids();
+    let m = c.mark;
+    writeAtomic(c.dirs.config, 'web', web(4));
+    await c.started('web:4', m);
+    const four = await pids();
+    for (const i of [1, 2, 3]) assert.equal(four[`web:${i}`], before[`web:${i}`], `web:${i} untouched`);
+    writeAtomic(c.dirs.config, 'web', web(2));
+    await waitFor('web:3 and web:4 gone', async () => !('web:3' in (await pids())) && !('web:4' in (await pids())));
+    const two = await pids();
+    assert.equal(two['web:1'], before['web:1']);
+    assert.equal(two['web:2'], before['web:2']);
+    assert.equal(two.proxy, before.proxy, 'proxy untouched');
+
+    // --rolling: web:2 is stopped only once web:1 runs again and is ready (a second later).
+    m = c.mark;
+    await ok(c, 'restart', 'web', '--rolling');
+    const ready1 = at('web:1', 'ready', m);
+    const killed2 = c.records.findIndex((r, i) => i >= m && r.proc === 'web:2' && /SIGTERM/.test(String(r.msg)));
+    assert.ok(ready1 >= 0 && killed2 > ready1, `web:1 ready again (${ready1}) before web:2 is stopped (${killed2})`);
+    const after = await pids();
+    assert.notEqual(after['web:1'], two['web:1']);
+    assert.notEqual(after['web:2'], two['web:2']);
+
+    await ok(c, 'stop', 'web:2', '--wait');
+    assert.equal(await stateOf(c, 'web:2'), 'stopped (by request)');
+    assert.equal(await stateOf(c, 'web:1'), 'running');
+    const logs = await ok(c, 'logs', 'web', '-n', '100');
+    assert.ok(logs.includes('web:1 | port=801 replica=1') && logs.includes('web:2 | port=802 replica=2'), logs);
+    assert.ok(!logs.includes('proxy'), logs);
+    assert.deepEqual(await c.stop(), { code: 0, signal: null });
+  });
 });
