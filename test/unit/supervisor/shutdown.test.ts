@@ -70,4 +70,25 @@ describe('stopAll', () => {
     await done;
     assert.ok(world.log.records.some((r) => /shutdown budget is spent/.test(r.msg ?? '')));
   });
+
+  test('a process "after" a replicated one is stopped before each of its instances', async () => {
+    const world = new FakeWorld();
+    const waits = new Waits(world.clock);
+    const policy = testPolicy({ killTimeMs: 8_000 });
+    const inst = (i: number): SupervisedProcess => new SupervisedProcess(`web:${i}`, { ...descriptorOf({ args: ['/bin/web'] }), replica: { of: 'web', index: i } }, policy, world);
+    const [w1, w2] = [inst(1), inst(2)];
+    const proxy = new SupervisedProcess('proxy', descriptorOf({ args: ['/bin/proxy'], after: ['web'] }), policy, world);
+    for (const p of [w1, w2, proxy]) {
+      p.start();
+      p.changes.on(() => waits.poke());
+    }
+    const done = stopAll([w1, w2, proxy], undefined, new Budget(world.clock, 9_000), waits, world.log);
+    assert.deepEqual(world.signals(), [`SIGTERM ${world.child(2).pid}`], 'proxy first');
+    world.child(2).exit({ code: 0, signal: null });
+    await settle();
+    assert.deepEqual(world.signals().slice(1).sort(), [`SIGTERM ${world.child(0).pid}`, `SIGTERM ${world.child(1).pid}`].sort(), 'then both instances');
+    world.child(0).exit({ code: 0, signal: null });
+    world.child(1).exit({ code: 0, signal: null });
+    await done;
+  });
 });
