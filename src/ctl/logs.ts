@@ -21,7 +21,7 @@ export interface LogsOptions {
 }
 
 export interface LogsIo {
-  out(text: string): void; // the lines
+  out(text: string): boolean; // the lines; false when the reader has gone (`| head`): ctl logs ends
   note(text: string): void; // what is not a line (processes whose lines are not kept), to stderr
   // Resolves when following should end (Ctrl-C); not called without --follow.
   stopped(): Promise<void>;
@@ -145,8 +145,8 @@ export function lineOf(proc: string, e: KeptLine, json: boolean): string {
 }
 
 // Writes to fd 1 synchronously: a reader that stalls holds ctl logs up (its memory stays bounded), never
-// colony. A reader that has gone (`| head`) ends it.
-export function writeOut(text: string): void {
+// colony. False when the reader has gone (`| head`).
+export function writeOut(text: string): boolean {
   const buf = Buffer.from(text, 'utf8');
   let off = 0;
   while (off < buf.length) {
@@ -154,11 +154,12 @@ export function writeOut(text: string): void {
       off += writeSync(1, buf, off);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') process.exit(0);
+      if (code === 'EPIPE') return false;
       if (code !== 'EAGAIN') throw err;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking pipe that is full
     }
   }
+  return true;
 }
 
 // Orders entries by time, keeping each process's own order (a stable sort).
@@ -174,28 +175,35 @@ export async function logs(stateDir: string, names: readonly string[], o: LogsOp
   const procs = selectProcesses(st, names, io.note);
   if (procs.length === 0 && names.length > 0) throw new ColonyError('no lines are kept for the processes named', 1);
   const prefixed = names.length !== 1 || procs.length > 1;
+  let gone = false; // the reader of ctl's stdout
   const print = (entries: Entry[]): void => {
-    if (entries.length === 0) return;
+    if (entries.length === 0 || gone) return;
     let text = '';
     for (const e of entries) text += `${prefixed && !o.json ? `${e.proc} | ` : ''}${lineOf(e.proc, e, o.json)}\n`;
-    io.out(text);
+    gone = !io.out(text);
   };
   const files = procs.map((p) => ({ proc: p, file: new KeptFile(dir, p) }));
   const collect = (read: (f: KeptFile) => KeptLine[]): Entry[] => byTime(files.flatMap(({ proc, file }) => read(file).map((l) => ({ ...l, proc }))));
-  const first = collect((f) => f.initial());
-  print(o.lines === 0 ? [] : first.slice(-o.lines));
-  if (!o.follow) {
+  try {
+    const first = collect((f) => f.initial());
+    print(o.lines === 0 ? [] : first.slice(-o.lines));
+    if (!o.follow || gone) return;
+    // Until Ctrl-C, or until the reader has gone.
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = (): void => {
+        print(collect((f) => f.poll()));
+        if (gone) return resolve();
+        timer = setTimeout(tick, FOLLOW_POLL_MS);
+      };
+      timer = setTimeout(tick, FOLLOW_POLL_MS);
+      void io.stopped().then(() => {
+        clearTimeout(timer);
+        print(collect((f) => f.poll())); // what came in the last moment
+        resolve();
+      });
+    });
+  } finally {
     for (const { file } of files) file.close();
-    return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const tick = (): void => {
-    print(collect((f) => f.poll()));
-    timer = setTimeout(tick, FOLLOW_POLL_MS);
-  };
-  timer = setTimeout(tick, FOLLOW_POLL_MS);
-  await io.stopped();
-  clearTimeout(timer);
-  print(collect((f) => f.poll())); // what came in the last moment
-  for (const { file } of files) file.close();
 }

@@ -168,6 +168,24 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     assert.equal(start.status, 0, start.stderr);
     await c.started('beat', beatMark);
 
+    // ctl logs: one process's recent lines, kept by colony inside the root
+    const beatLogs = c.exec('/usr/local/bin/colony', 'ctl', 'logs', 'beat', '-n', '200');
+    assert.equal(beatLogs.status, 0, beatLogs.stderr);
+    assert.match(beatLogs.stdout, /beat: Starting/);
+    assert.doesNotMatch(beatLogs.stdout, /^(web|worker|redis) \|/m, 'beat alone, no prefix');
+
+    // "replicas": two instances, each with its own COLONY_REPLICA; a rolling restart; their kept lines
+    writeFileSync(join(root!, 'etc/colony/config/echo.json'), JSON.stringify({ args: ['/bin/sh', '-c', 'echo "replica $COLONY_REPLICA"; exec sleep 100000'], replicas: 2 }));
+    await c.started('echo:1');
+    await c.started('echo:2');
+    const echoMark = c.records.length;
+    const rolling = c.exec('/usr/local/bin/colony', 'ctl', 'restart', 'echo', '--rolling', '--timeout', '25');
+    assert.equal(rolling.status, 0, rolling.stderr);
+    await c.started('echo:2', echoMark);
+    const echoLogs = c.exec('/usr/local/bin/colony', 'ctl', 'logs', 'echo');
+    assert.equal(echoLogs.status, 0, echoLogs.stderr);
+    assert.deepEqual(echoLogs.stdout.trim().split('\n').sort(), ['echo:1 | replica 1', 'echo:1 | replica 1', 'echo:2 | replica 2', 'echo:2 | replica 2']);
+
     // an orphan storm inside the root leaves no zombies
     const add = c.exec('/usr/local/bin/colony', 'ctl', 'add', 'storm', '--', '/bin/sh', '/usr/local/bin/orphans.sh', '1000');
     assert.equal(add.status, 0, add.stderr);
@@ -178,7 +196,7 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     process.kill(c.pid, 'SIGTERM');
     const code = await Promise.race([c.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000))]);
     assert.equal(code, 0, c.log().slice(-4000));
-    for (const name of ['web', 'worker', 'beat', 'redis', 'storm']) {
+    for (const name of ['web', 'worker', 'beat', 'redis', 'storm', 'echo:1', 'echo:2']) {
       assert.ok(c.find((r) => r.proc === name && r.msg === 'stopped'), `${name} stopped`);
     }
     assert.ok(!c.find((r) => /sending SIGKILL/.test(String(r.msg))), 'every process stopped on SIGTERM, within its kill time');

@@ -32,7 +32,7 @@ function colony(procs: ProcessStatus[], maxBytes = 1024 * 1024): KeptLogs {
 async function run(names: string[], o: { lines?: number; json?: boolean; follow?: () => Promise<void> } = {}): Promise<{ out: string; notes: string[] }> {
   let out = '';
   const notes: string[] = [];
-  const io: LogsIo = { out: (t) => (out += t), note: (t) => notes.push(t), stopped: o.follow ?? (() => Promise.resolve()) };
+  const io: LogsIo = { out: (t) => ((out += t), true), note: (t) => notes.push(t), stopped: o.follow ?? (() => Promise.resolve()) };
   await logs(state, names, { lines: o.lines ?? 30, follow: o.follow !== undefined, json: o.json === true }, io);
   return { out, notes };
 }
