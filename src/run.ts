@@ -17,7 +17,7 @@ import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
-import { listChildren, procStart } from './system/proc.ts';
+import { groupHasLive, listChildren, procStart } from './system/proc.ts';
 import { createReaper } from './system/reaper.ts';
 import { filePolicyFrom } from './system/security.ts';
 import { launcherCommand } from './system/self.ts';
@@ -65,7 +65,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
-  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined };
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: groupHasLive };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;

@@ -1,5 +1,5 @@
 // What /proc says about processes: their state, their start time, colony's children.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 // The fields of /proc/PID/stat after the command name (index 0 is the state: 'R', 'S', 'Z', ...),
 // or undefined when the process is gone.
@@ -40,4 +40,26 @@ export function procStart(pid: number | 'self'): string | undefined {
 export function isZombie(pid: number): boolean {
   const fields = procStat(pid);
   return fields === undefined || fields[0] === 'Z';
+}
+
+// Whether a process group has a member that has not ended. A zombie has ended: where nothing reaps it
+// (no reaper could be loaded), it stays in its group for good, and kill(-pgid, 0) still finds the
+// group — counting it alive would make colony wait for it forever. Undefined when /proc is not this
+// pid namespace's (or not mounted): the caller keeps kill's answer.
+export function groupHasLive(pgid: number): boolean | undefined {
+  let pids: string[];
+  try {
+    if (readlinkSync('/proc/self') !== String(process.pid)) return undefined;
+    pids = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const group = String(pgid);
+  for (const p of pids) {
+    const c = p.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const f = procStat(Number(p));
+    if (f !== undefined && f[2] === group && f[0] !== 'Z') return true;
+  }
+  return false;
 }

@@ -37,6 +37,18 @@ describe('orphan reaping', () => {
     await c.destroy();
   });
 
+  it('with no reaper at all, a main command that left 1,000 orphans (zombies for good) still ends colony with its code, at once', async () => {
+    // The orphans stay in the main command's process group as zombies: they have ended, so colony does
+    // not wait for the group to empty (it never would).
+    const c = await Colony.start({ env: { COLONY_REAPER: 'off' }, main: ['/bin/sh', '-c', `i=0; while [ $i -lt 1000 ]; do ( /bin/true & ); i=$((i + 1)); done; sleep 1; exit 7`] });
+    started.push(c);
+    const t0 = Date.now();
+    const end = await c.wait(30_000);
+    assert.deepEqual(end, { code: 7, signal: null });
+    assert.ok(Date.now() - t0 < 20_000, `ended within its budget (${Date.now() - t0} ms)`);
+    assert.equal(c.count((r) => /SIGKILL/.test(String(r.msg))), 0, 'nothing to kill: the group held only zombies');
+  });
+
   it('not PID 1: colony becomes a child subreaper and reaps its processes\' orphans', async () => {
     const c = await Colony.start({ pid1: false, files: { storm: { args: ['/bin/sh', join(FIXTURES, 'orphans.sh'), '200'] } } });
     started.push(c);
