@@ -56,6 +56,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const { runColony } = await import('./run.ts');
       exitCode = await runColony(o, version());
     },
+    async nativeModule(path) {
+      const { placedModule, seaModule } = await import('./system/libc.ts');
+      const bytes = seaModule();
+      if (!bytes) throw usageError('native-module is for the single executable (dist/colony): the bundle finds koffi beside it');
+      const target = path ?? placedModule(env);
+      // Written beside, then renamed in: a running colony never sees half a module.
+      const { renameSync, writeFileSync } = await import('node:fs');
+      writeFileSync(`${target}.${process.pid}.tmp`, bytes, { mode: 0o755 });
+      renameSync(`${target}.${process.pid}.tmp`, target);
+      process.stdout.write(`${target}\n`);
+    },
     ctl: {
       add: async (d, name, opts, command) => ctl((await import('./ctl/add.ts')).add((await where(d)).config, name, opts, command)),
       remove: async (d, name) => ctl((await commands()).remove((await where(d)).config, name)),

@@ -40,6 +40,7 @@ export interface WaitFlags {
 
 export interface Handlers {
   run(flags: RunFlags, command: string[]): Promise<void> | void;
+  nativeModule(path: string | undefined): Promise<void> | void;
   ctl: {
     add(dirs: DirFlags, name: string, opts: AddOptions, command: string[]): Promise<void> | void;
     remove(dirs: DirFlags, name: string): Promise<void> | void;
@@ -109,6 +110,12 @@ export function buildProgram(version: string, handlers: Handlers): Command {
       await handlers.run(merged(cmd) as RunFlags, command);
     });
   program.addCommand(run);
+
+  program
+    .command('native-module')
+    .description("single executable: write its native module (koffi) where it finds it at start-up — for a non-root colony on a read-only root, run at image build time (RUN colony native-module)")
+    .argument('[path]', 'where (default: the executable\'s path + ".koffi.node", or COLONY_KOFFI_NATIVE)')
+    .action((path: string | undefined) => handlers.nativeModule(path));
 
   const ctl = dirOptions(new Command('ctl'), true)
     .description('change the config directory or send messages to a running colony')

@@ -5,7 +5,7 @@
 // of colony's CPU time when relaying a flood of lines).
 // Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { singleExecutable, type Sea } from './self.ts';
 
@@ -77,17 +77,44 @@ function loadKoffi(): KoffiLike {
   throw new Error(`koffi's native module could not be loaded from beside the bundle (${errors.join('; ') || `none of ${candidates.filter(Boolean).join(', ')} exists`})`);
 }
 
-// Where the native module may be written to be dlopen()ed: the first that is writable and allows exec wins.
-export function extractionDirs(env: NodeJS.ProcessEnv): string[] {
-  return [...new Set([env.TMPDIR, '/dev/shm', '/tmp', '/run'].filter((d): d is string => !!d))];
+// Where the native module may be written to be dlopen()ed: the first that is writable and allows exec
+// wins. /dev last: on a read-only root whose tmpfs mounts are all noexec (Docker's --read-only with
+// --tmpfs, Kubernetes' readOnlyRootFilesystem with emptyDirs), Docker's and Kubernetes' /dev is still a
+// tmpfs that root may write and exec from.
+export function extractionDirs(env: NodeJS.ProcessEnv, euid: number = process.geteuid?.() ?? -1): string[] {
+  return [...new Set([env.TMPDIR, '/dev/shm', '/tmp', '/run', ...(euid === 0 ? ['/dev'] : [])].filter((d): d is string => !!d))];
 }
 
-// The single executable carries koffi.node as an asset: it is written to a private temp file
-// (a 0700 directory), dlopen()ed, and deleted at once (the mapping stays). A directory mounted
-// noexec fails at dlopen and the next one is tried.
+// Where a native module put in place at image build time is looked for (`colony native-module`): for a
+// non-root colony on a read-only root, which has nowhere to write one.
+export function placedModule(env: NodeJS.ProcessEnv, execPath: string = process.execPath): string {
+  return env.COLONY_KOFFI_NATIVE || `${execPath}.koffi.node`;
+}
+
+// The native module the single executable carries (undefined outside one).
+export function seaModule(): Buffer | undefined {
+  const sea = singleExecutable();
+  return sea ? Buffer.from(sea.getRawAsset('koffi.node')) : undefined;
+}
+
+// The single executable carries koffi.node as an asset. A copy put in place at image build time
+// (placedModule) is loaded where it is, when it is the same bytes; else the asset is written to a
+// private temp file (a 0700 directory), dlopen()ed, and deleted at once (the mapping stays). A
+// directory mounted noexec fails at dlopen and the next one is tried.
 function loadFromSea(sea: Sea): KoffiLike {
   const bytes = Buffer.from(sea.getRawAsset('koffi.node'));
   const errors: string[] = [];
+  const placed = placedModule(process.env);
+  if (existsSync(placed)) {
+    try {
+      if (!readFileSync(placed).equals(bytes)) throw new Error('it is not this colony\'s (another version?): run `colony native-module` again');
+      const mod = { exports: {} as KoffiLike };
+      process.dlopen(mod, placed);
+      return mod.exports;
+    } catch (err) {
+      errors.push(`${placed}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
   for (const dir of extractionDirs(process.env)) {
     let tmp: string | undefined;
     try {
@@ -103,7 +130,7 @@ function loadFromSea(sea: Sea): KoffiLike {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
   }
-  throw new Error(`no directory to extract koffi's native module into (needs one that is writable and allows exec; set TMPDIR or mount a tmpfs on /tmp): ${errors.join('; ')}`);
+  throw new Error(`no directory to extract koffi's native module into (needs one that is writable and allows exec; set TMPDIR or mount a tmpfs on /tmp, or put the module in place at image build time with \`colony native-module\`): ${errors.join('; ')}`);
 }
 
 // Loads libc through koffi.

@@ -241,4 +241,51 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     process.kill(c.pid, 'SIGTERM');
     assert.equal(await c.exited, 0);
   });
+
+  // Docker's --read-only with --tmpfs /run --tmpfs /tmp (noexec by default, as is its /dev/shm) and its
+  // /dev (a writable tmpfs with the device nodes); Kubernetes' readOnlyRootFilesystem with emptyDirs alike.
+  const HARDEN = [
+    'set -e; R="$2"',
+    'mount --bind "$1" "$R"; mount -o remount,bind,ro "$R"',
+    'for d in tmp run; do mount -t tmpfs -o noexec,nosuid,nodev tmpfs "$R/$d"; done',
+    'mount -t tmpfs -o nosuid,mode=755 tmpfs "$R/dev"; mkdir "$R/dev/shm"; mount -t tmpfs -o noexec,nosuid,nodev tmpfs "$R/dev/shm"',
+    'for n in null zero random urandom; do touch "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done',
+    'shift 2; exec unshare --pid --fork --mount-proc --root="$R" "$@"',
+  ].join('\n');
+  // A one-off command that leaves 1,000 orphans, counts the zombies left, and exits 5.
+  const ORPHANS = 'i=0; while [ $i -lt 1000 ]; do ( /bin/true & ); i=$((i + 1)); done; sleep 2; echo "zombies=$(grep -l "^State:.Z" /proc/[0-9]*/status 2>/dev/null | wc -l)"; exit 5';
+  const hardened = async (as: string[]): Promise<Contained> => {
+    const dir = mkdtempSync(join(work!, 'hard-'));
+    const colony = [...as, '/usr/local/bin/colony', 'run', '--only', '', '--main-output', 'log', '--', '/bin/sh', '-c', ORPHANS];
+    const c = new Contained(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', HARDEN, 'sh', root!, dir, ...colony]);
+    running.push(c);
+    const code = await Promise.race([c.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000))]);
+    assert.equal(code, 5, c.records.map((r) => JSON.stringify(r)).join('\n'));
+    return c;
+  };
+
+  it('a hardened root (read-only, noexec tmpfs on /tmp, /run and /dev/shm, Docker\'s /dev): 1,000 orphans reaped, as root and as a non-root user, and colony exits with the command\'s code', async (t) => {
+    if (skip) return t.skip(skip);
+    // As root: the native module goes to /dev, the one place that allows exec.
+    const asRoot = await hardened([]);
+    assert.deepEqual(asRoot.output('main'), ['zombies=0'], asRoot.records.map((r) => JSON.stringify(r)).join('\n'));
+    assert.ok(!asRoot.find((r) => /cannot load libc/.test(String(r.msg))));
+    // As nobody, without the module put in place: nowhere to extract it — said clearly, no reaping, and still on time.
+    const bare = await hardened(['--setuid', '65534', '--setgid', '65534']);
+    const err = bare.find((r) => /cannot load libc through koffi: orphans will not be reaped/.test(String(r.msg)));
+    assert.ok(err, bare.records.map((r) => JSON.stringify(r)).join('\n'));
+    assert.match(String(err.error), /colony native-module/);
+    assert.notDeepEqual(bare.output('main'), ['zombies=0'], 'the control: without a reaper the zombies stay');
+    // The image build step for non-root colonies: `RUN colony native-module` (the root still writable).
+    const placed = spawnSync('chroot', [root!, '/usr/local/bin/colony', 'native-module'], { encoding: 'utf8' });
+    assert.equal(placed.status, 0, placed.stderr);
+    assert.equal(placed.stdout.trim(), '/usr/local/bin/colony.koffi.node');
+    try {
+      const asNobody = await hardened(['--setuid', '65534', '--setgid', '65534']);
+      assert.deepEqual(asNobody.output('main'), ['zombies=0'], asNobody.records.map((r) => JSON.stringify(r)).join('\n'));
+      assert.ok(!asNobody.find((r) => /cannot load libc/.test(String(r.msg))));
+    } finally {
+      rmSync(join(root!, 'usr/local/bin/colony.koffi.node'), { force: true });
+    }
+  });
 });

@@ -9,6 +9,7 @@ const nothing = (): void => undefined;
 const nothingAsync = async (): Promise<void> => undefined;
 const handlers: Handlers = {
   run: nothing,
+  nativeModule: nothing,
   ctl: { add: nothing, remove: nothing, restart: nothingAsync, reload: nothingAsync, restartAll: nothingAsync, restartGroup: nothingAsync, signal: nothingAsync, stopStart: nothingAsync, status: nothing, logs: nothingAsync, check: nothing, validate: nothing },
 };
 
