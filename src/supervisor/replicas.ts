@@ -4,7 +4,7 @@
 // instances and leaves the others untouched (what counts as a change of an instance's definition
 // leaves "replicas" out). Wherever a process is named — "after", --only, messages, ctl logs — a
 // replicated process's name stands for all its instances (`instancesOf`, `afterNames`).
-import { canonicalJson, type Descriptor } from '../descriptor/parse.ts';
+import type { Descriptor } from '../descriptor/parse.ts';
 import { instanceName, splitInstance } from '../descriptor/name.ts';
 import type { Log } from '../log/logger.ts';
 
@@ -49,10 +49,12 @@ function instance(d: Descriptor, base: string, index: number, canonical: string)
   return { ...d, replica: { of: base, index }, canonical };
 }
 
+// The canonical form is sorted already, and parsing keeps that order: dropping the key keeps it canonical.
+// (No import of the parser here: this module is on ctl's path, which must not build the schema.)
 function withoutReplicas(canonical: string): string {
   const v = JSON.parse(canonical) as Record<string, unknown>;
   delete v.replicas;
-  return canonicalJson(v);
+  return JSON.stringify(v);
 }
 
 export class Replicas {
