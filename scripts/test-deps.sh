@@ -2,6 +2,7 @@
 # Installs the Debian packages the tests need, when missing (npm test runs this first; so does CI).
 # util-linux: unshare, nsenter, setsid · iproute2: ip netns (image test) · python3: fixtures
 # debootstrap: the image test's Debian root · binutils, binutils-aarch64-linux-gnu: stripping the single executables
+# patchelf: the glibc-carrying build for roots without glibc · musl-tools (musl), busybox-static: the musl root test
 # qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: starting the arm64 executable here
 # gunicorn, celery, python3-celery, python3-redis, redis-server, python3-django: the real-service tests
 # (test/services), run on Debian's /usr/bin/python3; colony supervises its own redis-server there
@@ -16,6 +17,9 @@ check readelf binutils
 check strip binutils
 check debootstrap debootstrap
 check aarch64-linux-gnu-strip binutils-aarch64-linux-gnu
+check patchelf patchelf
+check musl-gcc musl-tools
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need="$need busybox-static" # static: copied into a root without libc
 check qemu-aarch64-static qemu-user-static
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need="$need libc6-arm64-cross libgcc-s1-arm64-cross"
 [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need="$need libstdc++6-arm64-cross"
