@@ -3,12 +3,13 @@
 // FIFO; then SIGTERM, after which PID 1 must exit cleanly. The single executable and the bundle, next to
 // `node -e 0` (spawn → exit, no unshare, no fixture: the floor for any Node program), and tini and dumb-init
 // running announce.sh (the fixed cost of unshare + sh + the FIFO, which colony's rows include too).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, colonyMeets, Fifo, now, Pid1, ROOT, SEA, startTracked, takeTurns, valuesOf, type Timing } from '../lib.ts';
 import type { Row, Workload } from '../workload.ts';
 
 const GOAL = 1.5; // within 1.5× of `node -e 0`
+const CHECK_GOAL = 1.3; // ctl check: within 1.3× of `node -e 0`
 
 // One start-up of the PID 1 `launch` makes (given the FIFO), which must exit with `expected` on SIGTERM.
 async function firstSpawn(dir: string, launch: (fifo: string) => Pid1, expected: number): Promise<number> {
@@ -35,6 +36,27 @@ async function bareNodeStart(): Promise<number> {
   const code = await child.exited;
   if (code !== 0) throw new Error(`node -e 0 exited with ${String(code ?? child.signalCode)}`);
   return at - t0;
+}
+
+// `colony ctl check` against a state file that says colony runs and nothing is critical (what every
+// HEALTHCHECK and probe runs): from just before spawn() until its exit, which must be 0.
+async function ctlCheck(command: string[], state: string): Promise<number> {
+  const t0 = now();
+  const child = startTracked(command[0]!, [...command.slice(1), 'ctl', '--state', state, 'check']);
+  let at = 0;
+  child.once('exit', () => void (at = now()));
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${command.join(' ')} ctl check exited with ${String(code ?? child.signalCode)}`);
+  return at - t0;
+}
+
+// A state directory as a running colony (this bench process stands for it) writes it.
+function checkState(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const started = new Date().toISOString();
+  const procStart = readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ')[19]!;
+  writeFileSync(join(dir, 'status.json'), JSON.stringify({ colony: { pid: process.pid, version: 'bench', started, procStart, mode: 'child', updated: started, shuttingDown: false }, processes: [] }));
+  return dir;
 }
 
 // The test suite's pseudo-terminal (a pty as `docker run -it` gives; `setsid -c` makes it PID 1's).
@@ -98,14 +120,25 @@ export const run: Workload = async (ctx) => {
   ctx.note(`startup on a terminal: ${runs} runs + 1 warm-up of ${term.map((v) => v.key).join(', ')}`);
   const tt: Record<string, Timing> = await takeTurns(runs, term, 1);
 
+  // ctl check, as a HEALTHCHECK runs it, beside `node -e 0` (no unshare here: both are plain spawns).
+  const state = checkState(join(ctx.dir, 'check-state'));
+  const checks = [
+    { key: 'colony', once: () => ctlCheck(BUNDLE_CMD, state) },
+    { key: 'node', once: bareNodeStart },
+  ];
+  if (ctx.sea) checks.push({ key: 'colony-sea', once: () => ctlCheck([SEA], state) });
+  ctx.note(`ctl check: ${runs} runs + 1 warm-up of ${checks.map((v) => v.key).join(', ')}`);
+  const tc: Record<string, Timing> = await takeTurns(runs, checks, 1);
+
   const workload = '6. startup';
   const median = valuesOf(t, (x) => x.medianMs);
   const rows: Row[] = [
     { workload, metric: `exec → first child running, median of ${runs}`, unit: 'ms', values: median, base: 'node', goal: `≤ ${GOAL}× node -e 0`, met: colonyMeets(median, (v) => v <= GOAL * median.node!) },
     { workload, metric: '  p95', unit: 'ms', values: valuesOf(t, (x) => x.p95Ms), base: 'node' },
     { workload, metric: `on a terminal: exec → main command running, median of ${runs}`, unit: 'ms', values: valuesOf(tt, (x) => x.medianMs), base: 'tini' },
+    { workload, metric: `\`colony ctl check\` (spawn → exit 0), median of ${runs}`, unit: 'ms', values: valuesOf(tc, (x) => x.medianMs), base: 'node', goal: `≤ ${CHECK_GOAL}× node -e 0`, met: colonyMeets(valuesOf(tc, (x) => x.medianMs), (v) => v <= CHECK_GOAL * valuesOf(tc, (x) => x.medianMs).node!) },
   ];
   const notes = ["startup: `node -e 0` is spawn → exit; the others include unshare, sh and the FIFO, whose cost tini's and dumb-init's figures show: colony's own share is its figure minus theirs."];
   notes.push("startup on a terminal: a pty as `docker run -it` gives (test/helpers/pty.py, `setsid -c` as runc does); 'bare' is the command alone there, 'no terminal' colony's single executable with stdin from /dev/null: the difference from colony-sea is the launcher that hands the command the terminal.");
-  return { rows, notes, details: { runs, ...t, terminal: tt } };
+  return { rows, notes, details: { runs, ...t, terminal: tt, ctlCheck: tc } };
 };
