@@ -65,7 +65,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
-  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: groupHasLive };
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: undefined as typeof groupHasLive | undefined };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -73,12 +73,14 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
   let subreaper = false;
+  let reaping = false;
   if (libc) {
     if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
     else {
       const reaper = createReaper(libc, own, log, () => supervisor.reaped());
       process.on('SIGCHLD', () => reaper.schedule());
       reaper.sweep();
+      reaping = true;
     }
     if (isPid1) log.info('running as PID 1: reaping orphans');
     else if (libc.setChildSubreaper()) {
@@ -87,6 +89,10 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     }
     else log.warn(`not PID 1 (pid ${process.pid}) and could not become a child subreaper: orphans go to the real init`);
   }
+  // Without a reaper, zombies stay in their process groups for good: whether a group still has a live
+  // member is then asked of /proc (kill(-pgid, 0) counts zombies). With one, a zombie is reaped and the
+  // group checked again, so kill's answer stands and /proc is never scanned.
+  if (!reaping) world.liveInGroup = groupHasLive;
 
   // A main command (a one-off `docker run IMAGE CMD`, maybe as another user) with colony's default
   // directories that cannot be made: the command is what matters. colony says so once, at info, and

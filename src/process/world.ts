@@ -21,7 +21,7 @@ export interface ProcessWorld {
   // Where each process's recent lines are kept for `colony ctl logs` (absent: not kept).
   keeper?: Keeper;
   // Whether a process group has a member that has not ended (zombies do not count), or undefined when
-  // that cannot be told (system/proc.ts); absent in unit tests: kill(2)'s answer stands.
+  // that cannot be told (system/proc.ts). Set only when nothing reaps (run.ts); absent, kill(2)'s answer stands.
   liveInGroup?: (pgid: number) => boolean | undefined;
   // colony's stdout is the main command's alone: a process with output inherit writes to colony's stderr.
   stdoutTaken?: boolean;
