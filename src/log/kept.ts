@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { RotatingFile } from './file-output.ts';
 
 export const LOGS_DIR = 'logs';
-export const DEFAULT_KEEP_BYTES = 1024 * 1024;
 
 // The files of one process's kept output, the newest last.
 export function keptFiles(dir: string, name: string): [string, string] {
@@ -21,14 +20,9 @@ export function keptFiles(dir: string, name: string): [string, string] {
   return [`${current}.1`, current];
 }
 
-// A block's header: `lines` printed on one stream at `time` (ms since the epoch); the lines follow.
-export function blockHeader(time: number, stream: 'stdout' | 'stderr', lines: number): string {
-  return `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${lines}`;
-}
-
-// One block as text.
+// One block: the lines a process printed on one stream at `time` (ms since the epoch).
 export function keptBlock(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): string {
-  return `${blockHeader(time, stream, lines.length)}\n${lines.join('\n')}\n`;
+  return `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${lines.length}\n${lines.join('\n')}\n`;
 }
 
 export interface KeptLine {
@@ -68,8 +62,7 @@ export function parseKept(text: string): { lines: KeptLine[]; end: number } {
 const FLUSH_BYTES = 64 * 1024;
 
 export interface KeptWriter {
-  // One block: the lines a process printed on one stream at `time`, written by the end of this
-  // event-loop turn (the text is built then, once for all the blocks queued).
+  // One block (keptBlock), written by the end of this event-loop turn.
   block(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): void;
   // Writes what is queued and closes the file; later appends are ignored.
   close(): void;
@@ -84,7 +77,7 @@ export interface Keeper {
 
 // One process's queue in front of its file.
 class QueuedFile implements KeptWriter {
-  private pending: string[] = []; // headers and their lines joined, each to end with a newline
+  private pending: string[] = []; // blocks (keptBlock)
   private size = 0; // characters queued (about the bytes)
   private closed = false;
   private readonly file: RotatingFile;
@@ -100,16 +93,16 @@ class QueuedFile implements KeptWriter {
   block(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): void {
     if (this.closed || lines.length === 0) return;
     const first = this.pending.length === 0;
-    const text = lines.join('\n');
-    this.pending.push(blockHeader(time, stream, lines.length), text);
-    this.size += text.length + 1;
+    const text = keptBlock(time, stream, lines);
+    this.pending.push(text);
+    this.size += text.length;
     if (this.size >= this.flushAt) this.flush();
     else if (first) this.later(this);
   }
 
   flush(): void {
     if (this.pending.length === 0) return;
-    const text = `${this.pending.join('\n')}\n`;
+    const text = this.pending.join('');
     this.pending = [];
     this.size = 0;
     this.file.append(text);
