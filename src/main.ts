@@ -61,10 +61,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const bytes = seaModule();
       if (!bytes) throw usageError('native-module is for the single executable (dist/colony): the bundle finds koffi beside it');
       const target = path ?? placedModule(env);
-      // Written beside, then renamed in: a running colony never sees half a module.
-      const { renameSync, writeFileSync } = await import('node:fs');
-      writeFileSync(`${target}.${process.pid}.tmp`, bytes, { mode: 0o755 });
-      renameSync(`${target}.${process.pid}.tmp`, target);
+      // Atomically: a colony starting meanwhile never sees half a module.
+      (await import('./common/files.ts')).writeFileAtomically(target, bytes, { mode: 0o755 });
       process.stdout.write(`${target}\n`);
     },
     ctl: {

@@ -1,6 +1,6 @@
 // Writing a file so that a reader sees the old content or the whole new content, never a part: a
 // temp file beside it, renamed into place (rename(2) within one directory is atomic). The ctl
-// commands, the message acknowledgements and the state file all write this way.
+// commands, the message acknowledgements, the state file and `colony native-module` all write this way.
 import { basename, dirname, join } from 'node:path';
 import { realFileSystem, type FileSystem } from './fs-world.ts';
 
@@ -33,7 +33,7 @@ export function makeDir(dir: string, fs: FileSystem = realFileSystem): void {
 
 // Writes `content` to `path` atomically, making its directory first; on failure removes the temp
 // file (a full disk leaves a partial one) and throws the error for the caller to report.
-export function writeFileAtomically(path: string, content: string, o: AtomicWrite = {}): void {
+export function writeFileAtomically(path: string, content: string | Uint8Array, o: AtomicWrite = {}): void {
   const fs = o.fs ?? realFileSystem;
   const temp = o.temp ?? join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {

@@ -8,7 +8,7 @@ export interface FileSystem {
   readdir(dir: string): string[];
   // One directory, as mkdir(2): throws EEXIST when something is there, ENOENT when its parent is not.
   mkdir(dir: string): void;
-  writeFile(path: string, content: string, mode?: number): void;
+  writeFile(path: string, content: string | Uint8Array, mode?: number): void;
   rename(from: string, to: string): void;
   unlink(path: string): void;
   // The file's modification time (wall clock, ms since the epoch); throws as stat(2) does.

@@ -83,7 +83,7 @@ export class FaultyFs implements FileSystem {
   }
 
   // Failing, it first writes half the content: a full disk leaves a partial file behind.
-  writeFile(path: string, content: string, mode?: number): void {
+  writeFile(path: string, content: string | Uint8Array, mode?: number): void {
     this.calls.push({ op: 'writeFile', path, ...(mode === undefined ? {} : { mode }) });
     if (this.fail.writeFile) realFileSystem.writeFile(path, content.slice(0, Math.floor(content.length / 2)), mode);
     this.check('writeFile', path);
