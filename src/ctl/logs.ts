@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColonyError } from '../common/errors.ts';
-import { splitInstance } from '../descriptor/name.ts';
+import { instancesAmong } from '../descriptor/name.ts';
 import { keptFiles, LOGS_DIR, parseKept, type KeptLine } from '../log/kept.ts';
 import { jsonRecords, recordTail } from '../log/records.ts';
 import { readStatus, type Status } from '../status/file.ts';
@@ -36,11 +36,12 @@ interface Entry extends KeptLine {
 // web:2 ...); no name: every process. Those whose lines are not kept are named to `note`.
 export function selectProcesses(st: Status, names: readonly string[], note: (text: string) => void): string[] {
   const all = st.processes;
+  const known = all.map((p) => p.name);
   const picked: string[] = [];
   for (const name of names) {
-    const matches = all.filter((p) => p.name === name || splitInstance(p.name)?.base === name);
+    const matches = [...(known.includes(name) ? [name] : []), ...instancesAmong(known, name)];
     if (matches.length === 0) throw new ColonyError(`no process named ${JSON.stringify(name)} (colony ctl status lists them)`, 1);
-    for (const p of matches) if (!picked.includes(p.name)) picked.push(p.name);
+    for (const m of matches) if (!picked.includes(m)) picked.push(m);
   }
   const chosen = names.length > 0 ? picked : all.map((p) => p.name);
   return chosen.filter((name) => {

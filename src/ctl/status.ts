@@ -1,6 +1,6 @@
 // ctl status (a table, or the state file as JSON) and ctl check (alive and every critical process up and healthy).
 import { readStatus, type ProcessStatus, type Status } from '../status/file.ts';
-import { splitInstance } from '../descriptor/name.ts';
+import { instancesAmong } from '../descriptor/name.ts';
 import { procStart } from '../system/proc.ts';
 
 // "3d 4h", "5m 2s", "12s".
@@ -55,8 +55,8 @@ export function instanceNames(stateDir: string, name: string): string[] {
   } catch {
     return [name];
   }
-  const found = st.processes.map((p) => ({ name: p.name, i: splitInstance(p.name) })).filter((p) => p.i?.base === name);
-  return found.length > 0 ? found.sort((a, b) => a.i!.index - b.i!.index).map((p) => p.name) : [name];
+  const found = instancesAmong(st.processes.map((p) => p.name), name);
+  return found.length > 0 ? found : [name];
 }
 
 // ctl status.

@@ -37,3 +37,9 @@ export function splitInstance(name: string): { base: string; index: number } | u
   const m = /^(.+):([1-9]\d*)$/.exec(name);
   return m ? { base: m[1]!, index: Number(m[2]) } : undefined;
 }
+
+// The instances of the replicated process `base` among these process names, in index order.
+export function instancesAmong(names: readonly string[], base: string): string[] {
+  const found = names.map((name) => ({ name, i: splitInstance(name) })).filter((x) => x.i?.base === base);
+  return found.sort((a, b) => a.i!.index - b.i!.index).map((x) => x.name);
+}
