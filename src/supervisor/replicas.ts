@@ -8,7 +8,6 @@ import type { Descriptor } from '../descriptor/parse.ts';
 import { instanceName, splitInstance } from '../descriptor/name.ts';
 import type { Log } from '../log/logger.ts';
 
-
 type Named = { readonly name: string; readonly descriptor: Pick<Descriptor, 'after' | 'replica'> };
 
 // The instances of a replicated process among `procs` (none when `base` is not replicated).
