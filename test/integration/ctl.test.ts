@@ -79,6 +79,19 @@ describe('colony ctl', () => {
     assert.equal(rm.code, 100);
     assert.match(rm.stderr, /no descriptor named "nothing"/);
     assert.deepEqual(readdirSync(d.config), []);
+    for (const n of ['x', '-1', '1.5', '']) {
+      const lines = await runCli(['--state', d.state, 'ctl', 'logs', '-n', n]);
+      assert.equal(lines.code, 100, `-n ${JSON.stringify(n)}`);
+      assert.match(lines.stderr, new RegExp(`--lines must be a whole number, got ${JSON.stringify(JSON.stringify(n)).slice(1, -1)}`));
+    }
+    const keep = await runCli(['--config', d.config, 'run', '--keep-logs', '10GB']);
+    assert.equal(keep.code, 100);
+    assert.match(keep.stderr, /--keep-logs must be a size of at least 1KiB .*got "10GB"/);
+    // The bundle has koffi beside it: there is no module to write.
+    const native = await runCli(['native-module', join(d.dir, 'k.node')]);
+    assert.equal(native.code, 100);
+    assert.match(native.stderr, /native-module is for the single executable/);
+    assert.ok(!existsSync(join(d.dir, 'k.node')));
   });
 
   it('against a running colony: add, restart, restart-group, restart-all, signal, remove', async () => {

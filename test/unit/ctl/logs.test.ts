@@ -8,6 +8,7 @@ import { logs, selectProcesses, type LogsIo } from '../../../src/ctl/logs.ts';
 import { keptBlock, keptFiles, KeptLogs, parseKept } from '../../../src/log/kept.ts';
 import { jsonRecords, recordTail } from '../../../src/log/records.ts';
 import type { ProcessStatus, Status } from '../../../src/status/file.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 let state = '';
 beforeEach(() => {
@@ -28,16 +29,14 @@ function colony(procs: ProcessStatus[], maxBytes = 1024 * 1024): KeptLogs {
   return keeper;
 }
 
-// ctl logs with its output kept; `follow` runs until `until` resolves.
-async function run(names: string[], o: { lines?: number; json?: boolean; follow?: () => Promise<void> } = {}): Promise<{ out: string; notes: string[] }> {
-  let out = '';
+// ctl logs with its output kept (in `live.out` as it comes); `follow` runs until it resolves.
+async function run(names: string[], o: { lines?: number; json?: boolean; follow?: () => Promise<void>; live?: { out: string } } = {}): Promise<{ out: string; notes: string[] }> {
+  const live = o.live ?? { out: '' };
   const notes: string[] = [];
-  const io: LogsIo = { out: (t) => ((out += t), true), note: (t) => notes.push(t), stopped: o.follow ?? (() => Promise.resolve()) };
+  const io: LogsIo = { out: (t) => ((live.out += t), true), note: (t) => notes.push(t), stopped: o.follow ?? (() => Promise.resolve()) };
   await logs(state, names, { lines: o.lines ?? 30, follow: o.follow !== undefined, json: o.json === true }, io);
-  return { out, notes };
+  return { out: live.out, notes };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('ctl logs', () => {
   test('the last N lines of one process as written (a JSON line verbatim, stderr in order), or the records with --json', async () => {
@@ -89,23 +88,27 @@ describe('ctl logs', () => {
     const keeper = colony([proc('w')], 4096); // each file rotates at 2 KiB
     const f = keeper.open('w');
     let n = 0;
+    // ~70 bytes a line: 30 lines are past 2 KiB, so each write(30) rotates the file.
     const write = (count: number): void => {
-      const lines = Array.from({ length: count }, () => `line ${++n}`);
+      const lines = Array.from({ length: count }, () => `line ${++n} ${'x'.repeat(60)}`);
       f.block(Date.now(), 'stdout', lines);
     };
     write(5);
     keeper.flush();
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
-    const done = run(['w'], { lines: 2, follow: () => stopped });
-    await sleep(120);
+    const live = { out: '' };
+    const done = run(['w'], { lines: 2, follow: () => stopped, live });
+    // Each step starts once the follower has printed everything before it (no timing assumed).
+    const caughtUp = (): Promise<boolean> => waitFor(`line ${n} followed`, () => live.out.endsWith(`line ${n} ${'x'.repeat(60)}\n`), 20_000);
+    await caughtUp();
     write(3); // no rotation
-    await sleep(120);
+    await caughtUp();
     write(30); // past 2 KiB: rotates once
-    await sleep(120);
-    write(30); // rotates twice before the next poll: the file rotated away unseen is read too
+    await caughtUp();
+    write(30); // rotates twice in one turn, so before the next poll: the file rotated away unseen is read too
     write(30);
-    await sleep(120);
+    await caughtUp();
     for (let i = 0; i < 4; i++) write(30); // rotates four times: the unseen files in between are gone
     const before = statSync(keptFiles(keeper.dir, 'w')[1]).ino;
     assert.ok(before > 0);
@@ -113,7 +116,7 @@ describe('ctl logs', () => {
     keeper.flush();
     stop();
     const { out } = await done;
-    const got = out.trim().split('\n').map((l) => Number(l.replace('line ', '')));
+    const got = out.trim().split('\n').map((l) => Number(/^line (\d+) x{60}$/.exec(l)?.[1]));
     // The first two, then every line after them; with more than two rotations between two polls, the
     // lines of files rotated away unseen are the only ones that may be missing — never reordered or repeated.
     assert.deepEqual(got.slice(0, 2), [4, 5]);
