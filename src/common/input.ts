@@ -37,12 +37,14 @@ export function readLimited(path: string, limit = MAX_FILE_BYTES, check?: (st: S
   }
 }
 
-// Whether a file was modified less than `ms` before the wall-clock time `wallNow` (false when it
-// cannot be stat'ed): its age is the clock's, so that a fake clock ages files in tests.
-export function modifiedWithin(file: string, ms: number, wallNow: number, fs: FileSystem = realFileSystem): boolean {
+// Whether a file that did not parse may still be being changed: modified less than `ms` before the
+// wall-clock time `wallNow`, or gone since it was read (removed or renamed away in a burst of writes:
+// a second look finds what is there now). Any other failure to stat it: false (reported as read).
+// Its age is the clock's, so that a fake clock ages files in tests.
+export function stillChanging(file: string, ms: number, wallNow: number, fs: FileSystem = realFileSystem): boolean {
   try {
     return wallNow - fs.mtimeMs(file) < ms;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }

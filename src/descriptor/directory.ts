@@ -12,7 +12,7 @@ import { MAX_FILE_BYTES, parseDescriptor, type Descriptor } from './parse.ts';
 import { realClock, type Clock, type Timer } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
 import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
-import { modifiedWithin, readLimited, SETTLE_MS } from '../common/input.ts';
+import { stillChanging, readLimited, SETTLE_MS } from '../common/input.ts';
 import type { Log } from '../log/logger.ts';
 import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../system/security.ts';
 import { watchDir, type DirWatch, type DirWatchOptions, type DirWorld } from '../common/watch-dir.ts';
@@ -153,7 +153,7 @@ export class ConfigDir {
       return 'done';
     }
     if (found.kind === 'error') {
-      if (settle && found.unparsed && modifiedWithin(found.file, SETTLE_MS, this.clock.wallNow(), this.fs)) return 'unsettled';
+      if (settle && found.unparsed && stillChanging(found.file, SETTLE_MS, this.clock.wallNow(), this.fs)) return 'unsettled';
       // A refused file's reason names the file itself.
       const line = found.refused ? `descriptor ${found.error}` : `bad descriptor ${found.file}: ${found.error}`;
       if (this.reported.get(name) !== line) {

@@ -8,7 +8,7 @@ import { realClock, type Clock, type Timer } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
 import { makeDir } from '../common/files.ts';
 import { realFileSystem, type FileSystem } from '../common/fs-world.ts';
-import { modifiedWithin, readLimited, SETTLE_MS } from '../common/input.ts';
+import { stillChanging, readLimited, SETTLE_MS } from '../common/input.ts';
 import type { Log } from '../log/logger.ts';
 import { fileProblem, filePolicyFrom, statProblem, type FilePolicy } from '../system/security.ts';
 import { watchDir, type DirWatch, type DirWatchOptions, type DirWorld } from '../common/watch-dir.ts';
@@ -112,7 +112,7 @@ export class MessagesDir {
       parsed = { ok: false, error: `cannot be parsed: ${describeError(err)}` };
     }
     if (!parsed.ok) {
-      if (modifiedWithin(path, SETTLE_MS, this.clock.wallNow(), this.fs)) return this.retryLater(file);
+      if (stillChanging(path, SETTLE_MS, this.clock.wallNow(), this.fs)) return this.retryLater(file);
       return this.reject(file, parsed.error);
     }
     // Claim it by renaming: whoever renames it handles it, so a message is never carried out twice.

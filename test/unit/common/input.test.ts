@@ -4,22 +4,26 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { modifiedWithin, readLimited } from '../../../src/common/input.ts';
+import { stillChanging, readLimited } from '../../../src/common/input.ts';
 import { scratchDir, touchAt } from './fake-files.ts';
 
 const T = Date.UTC(2026, 0, 1);
 
-describe('modifiedWithin', () => {
+describe('stillChanging', () => {
   test("compares the given wall-clock time with the file's mtime", () => {
     const file = join(scratchDir('input'), 'web');
     writeFileSync(file, '');
     touchAt(file, T);
-    assert.equal(modifiedWithin(file, 1000, T + 999), true);
-    assert.equal(modifiedWithin(file, 1000, T + 1000), false);
+    assert.equal(stillChanging(file, 1000, T + 999), true);
+    assert.equal(stillChanging(file, 1000, T + 1000), false);
   });
 
-  test('a file that cannot be stat\'ed is not "modified within"', () => {
-    assert.equal(modifiedWithin(join(scratchDir('input'), 'gone'), 1000, T), false);
+  test('a file gone since it was read is still changing (look again); one that cannot be stat\'ed otherwise is not', () => {
+    const dir = scratchDir('input');
+    assert.equal(stillChanging(join(dir, 'gone'), 1000, T), true);
+    const file = join(dir, 'plain');
+    writeFileSync(file, '');
+    assert.equal(stillChanging(join(file, 'below'), 1000, T), false, 'ENOTDIR');
   });
 });
 

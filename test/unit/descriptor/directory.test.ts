@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FakeClock } from '../../../src/common/clock.ts';
+import { realFileSystem } from '../../../src/common/fs-world.ts';
 import { SETTLE_MS } from '../../../src/common/input.ts';
 import { ConfigDir, RECHECK_MS } from '../../../src/descriptor/directory.ts';
 import type { Descriptor } from '../../../src/descriptor/parse.ts';
@@ -101,6 +102,26 @@ test('a rescan that reads a file being written in place looks again instead of r
   clock.advance(RECHECK_MS);
   assert.ok(applied.some(([n, d]) => n === 'web' && d !== null), 'the second look applies it');
   assert.deepEqual(errors(), []);
+  await config.close();
+});
+
+test('a file read empty and removed before its age is looked at (a burst of writes) is looked at again, not reported', async () => {
+  const dir = scratchDir('configdir');
+  const clock = new FakeClock();
+  const log = memoryLog();
+  const watch = new FakeWatch();
+  const applied: Array<[string, Descriptor | null]> = [];
+  // The race as it happens: the content is read (empty, truncated by a writer in place), then the file
+  // is removed before its mtime is asked for.
+  const fs = { ...realFileSystem, mtimeMs: (path: string): number => (rmSync(path, { force: true }), realFileSystem.mtimeMs(path)) };
+  const config = new ConfigDir(dir, (name, d) => applied.push([name, d]), log, FREQUENCY_MS, undefined, LAX, false, { clock, watch: watch.watch, fs });
+  await config.start();
+  writeAt(clock, join(dir, 'web'), '');
+  watch.event('web');
+  clock.advance(RECHECK_MS);
+  assert.deepEqual(log.records.filter((r) => r.level === 'error').map((r) => r.msg), [], 'a file that is gone was not a bad descriptor');
+  assert.deepEqual(applied, []);
+  assert.equal(clock.pending(), 0, 'the second look found it absent: no more looks');
   await config.close();
 });
 
