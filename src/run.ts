@@ -4,6 +4,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
+import { getHeapStatistics } from 'node:v8';
 import { onExit } from 'signal-exit';
 import { Acks } from './messages/acks.ts';
 import { writeNote } from './messages/note.ts';
@@ -18,6 +19,7 @@ import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
 import { groupHasLive, listChildren, procStart } from './system/proc.ts';
+import { MemoryTrim, v8Trim } from './system/memory-trim.ts';
 import { createReaper } from './system/reaper.ts';
 import { filePolicyFrom } from './system/security.ts';
 import { launcherCommand } from './system/self.ts';
@@ -221,7 +223,18 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   status?.write();
   if (!supervisor.shuttingDown) log.info('ready: watching the config and messages directories');
 
+  // Memory back to the kernel once things go quiet (system/memory-trim.ts): after start-up, after
+  // processes change state, after output.
+  const trimWorld = v8Trim(clock, getHeapStatistics);
+  const trim = trimWorld ? new MemoryTrim(trimWorld) : undefined;
+  if (trim) {
+    supervisor.changes.on(() => trim.poke());
+    log.sink.onBusy = () => trim.poke();
+    trim.poke();
+  }
+
   const code = await done;
+  trim?.close();
   status?.write();
   await Promise.allSettled([config.close(), messages?.close()]);
   return code;

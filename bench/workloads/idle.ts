@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import { cpuMs, killEach, liveChildren, now, Pid1, SEA, sleep, startColony, startTracked, threadCounters, until, type ThreadCounters } from '../lib.ts';
 import { startSupervisord } from '../supervisord.ts';
 import type { Row, Workload } from '../workload.ts';
+import { QUIET_MS } from '../../src/system/memory-trim.ts';
 
 const CHILDREN = 50;
-const SETTLE_MS = 2000;
+// 2 s, plus the quiet period after which colony gives unused heap pages back once (memory-trim.ts):
+// a one-off after start-up, not part of being idle.
+const SETTLE_MS = 2000 + QUIET_MS + 1000;
 const RESCAN_S = 60; // colony's --frequency default: the backup rescan, its only timer
 
 // sh starting n sleepers and waiting for them: the child tini and dumb-init run.

@@ -27,6 +27,8 @@ export class Sink {
   private readonly high: number;
   private readonly onBroken: ((err: NodeJS.ErrnoException) => void) | undefined;
   private readonly fd: number;
+  // Told when a burst of output begins (a drain starts), not per write: activity for memory-trim.ts.
+  onBusy: (() => void) | undefined;
 
   constructor(fd: number, opts: SinkOptions = {}) {
     this.fd = fd;
@@ -39,7 +41,10 @@ export class Sink {
     const buf = Buffer.from(text, 'utf8'); // encoded now, while the string is small and fresh
     this.queue.push(buf);
     this.queued += buf.length;
-    if (!this.writing) this.writing = this.drain();
+    if (!this.writing) {
+      this.writing = this.drain();
+      this.onBusy?.();
+    }
     if (!this.paused && this.queued + this.inFlight > this.high) this.setPaused(true);
   }
 

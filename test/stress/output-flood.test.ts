@@ -15,6 +15,7 @@ const ORPHANS_SH = join(import.meta.dirname, '..', 'fixtures', 'orphans.sh'); //
 const FLOOD = join(FIXTURES, 'flood.py');
 const MiB = 1024 * 1024;
 const RSS_BOUND_MB = 150;
+const TRIM_MB = 8; // at least what a flood grows the young generation by (2 × --max-semi-space-size=8 MB, used)
 const NO_HUP = { SIGHUP: null };
 // As flood.py writes them (its FILL).
 const FILL = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(MiB / 36 + 2).slice(0, MiB + 64);
@@ -115,6 +116,11 @@ describe('output flood', () => {
     assert.deepEqual(strays, [], 'no line from anything but the children');
     assert.equal(c.outputCount, CHILDREN * (LINES + 1), 'no line other than the children\'s lines and end lines');
     assert.ok(hwm < RSS_BOUND_MB, `colony's peak RSS (kernel high-water mark) ${mb(hwm)} must stay under ${RSS_BOUND_MB} MB`);
+    // Quiet again: colony gives the heap the flood grew back to the kernel (system/memory-trim.ts, 5 s
+    // after the last activity; the deadline is generous for a loaded machine).
+    const t1 = Date.now();
+    await c.until(`colony's RSS to drop by ${TRIM_MB} MB from ${mb(rssAfter)} once the flood is over (memory given back when quiet)`, () => rssMB(c.pid) <= rssAfter - TRIM_MB, 60_000, 200);
+    t.diagnostic(`flood: quiet again, colony RSS ${mb(rssMB(c.pid))} after ${secs(Date.now() - t1)}`);
     assertClean(c);
     assert.equal((await c.stop()).code, 0);
   });
