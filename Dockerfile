@@ -50,7 +50,9 @@ COPY config.example/python/ /etc/colony/config/
 # colony as root refuses descriptors writable by group/others (a checkout made under umask 002 has 0664 files).
 RUN chmod -R go-w /etc/colony/config
 ENV PYTHONUNBUFFERED=1
-EXPOSE 8000
+# GET /metrics for Prometheus (docs/docker.md, "Metrics: Prometheus").
+ENV COLONY_METRICS=0.0.0.0:9100
+EXPOSE 8000 9100
 # colony shuts down gracefully on SIGTERM (docker stop's default) and exits 0.
 STOPSIGNAL SIGTERM
 # Healthy while colony runs and every critical process (redis, web) is running, ready and healthy.

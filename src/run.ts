@@ -27,6 +27,8 @@ import { handledSignals, signalAction } from './system/signals.ts';
 import { processStatus, StatusFile } from './status/file.ts';
 import { Replicas } from './supervisor/replicas.ts';
 import { MAIN_NAME, Supervisor } from './supervisor/supervisor.ts';
+import type { SupervisedProcess } from './process/supervised.ts';
+import type { ProcessView } from './metrics/registry.ts';
 import { ignoreJobControlSignals, takeBackTerminal, terminalRefusal } from './main-command/terminal.ts';
 
 // Runs colony with these options, its log on fd 1 (fd 2 beside a main command that has the stdout); resolves with the exit code once everything it wrote is out.
@@ -67,7 +69,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
-  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: undefined as typeof groupHasLive | undefined };
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: undefined as typeof groupHasLive | undefined, counts: { relayed: 0, dropped: 0 } };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -76,10 +78,14 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // Reaping. COLONY_REAPER=off exists only to prove, in tests, that the reaper is what reaps.
   let subreaper = false;
   let reaping = false;
+  let orphansReaped = 0;
   if (libc) {
     if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
     else {
-      const reaper = createReaper(libc, own, log, () => supervisor.reaped());
+      const reaper = createReaper(libc, own, log, (n) => {
+        orphansReaped += n;
+        supervisor.reaped();
+      });
       process.on('SIGCHLD', () => reaper.schedule());
       reaper.sweep();
       reaping = true;
@@ -218,6 +224,21 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const watching = Promise.all([config.start(), messages?.start()]);
   supervisor.firstScanDone(); // config.start() applies its first scan before it returns
   await watching;
+  // GET /metrics (metrics/), loaded only when asked for.
+  let metrics: { close(): Promise<void> } | undefined;
+  if (o.metrics) {
+    const [{ metricsRegistry }, { serveMetrics }] = await Promise.all([import('./metrics/registry.ts'), import('./metrics/server.ts')]);
+    const registry = metricsRegistry({
+      processes: () => supervisor.all().map(processView),
+      orphansReaped: () => orphansReaped,
+      messages: () => messages?.counts ?? { handled: 0, rejected: 0 },
+      badDescriptors: () => config.badFiles,
+      output: () => world.counts,
+    });
+    const server = serveMetrics(o.metrics, registry, log);
+    metrics = server;
+    await server.listening;
+  }
   const unknown = supervisor.unknownOnly();
   if (unknown.length > 0) log.warn(`--only names no process of the config directory: ${unknown.join(', ')} (started if one is added)`, { config: o.config });
   status?.write();
@@ -235,7 +256,25 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   const code = await done;
   trim?.close();
+  await metrics?.close();
   status?.write();
   await Promise.allSettled([config.close(), messages?.close()]);
   return code;
+}
+
+// What a metrics scrape reads of one process.
+function processView(p: SupervisedProcess): ProcessView {
+  const s = p.snapshot;
+  return {
+    name: p.name,
+    groups: p.groups,
+    phase: p.phase,
+    ready: p.ready,
+    healthy: p.health === undefined ? undefined : p.health === 'healthy',
+    startedAt: p.phase === 'running' ? p.since : undefined,
+    lastExitCode: s.lastExit?.code ?? undefined,
+    restarts: Math.max(0, s.starts - 1),
+    exits: p.exits,
+    lines: p.lines,
+  };
 }

@@ -31,6 +31,7 @@ export const ENV = {
   mainOutput: 'COLONY_MAIN_OUTPUT',
   only: 'COLONY_ONLY',
   keepLogs: 'COLONY_KEEP_LOGS',
+  metrics: 'COLONY_METRICS',
 } as const;
 
 export interface RunOptions {
@@ -55,6 +56,8 @@ export interface RunOptions {
   only: string[] | undefined;
   // Bytes of recent lines kept per process for ctl logs; 0: none.
   keepLogsBytes: number;
+  // --metrics: where GET /metrics is served (metrics/server.ts); undefined: nowhere.
+  metrics: Listen | undefined;
   // Which directories are colony's defaults (neither a flag nor a variable names them).
   defaulted: { config: boolean; messages: boolean; state: boolean };
 }
@@ -117,6 +120,21 @@ export function size(option: string, value: string): number {
   return n;
 }
 
+// An address to listen on: HOST:PORT, [IPv6]:PORT, or :PORT (every interface); port 0: any free one.
+export interface Listen {
+  host: string | undefined; // undefined: every interface
+  port: number;
+}
+
+export function listen(option: string, value: string | undefined): Listen | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*))?:?(\d{1,5})$/.exec(value.trim());
+  const host = m ? (m[1] ?? m[2]) || undefined : undefined;
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535) || (!value.includes(':') && m[2])) throw usageError(`--${option} must be HOST:PORT (such as 127.0.0.1:9100, 0.0.0.0:9100, [::1]:9100 or :9100 for every interface), got ${JSON.stringify(value)}`);
+  return { host, port };
+}
+
 // 'json', 'text', or 'auto' (text on a terminal, JSON otherwise).
 export function logFormat(value: string | undefined, isTty: boolean): LogFormat {
   const v = value ?? 'auto';
@@ -146,6 +164,7 @@ export function runOptions(flags: RunFlags, command: string[], env: NodeJS.Proce
     mainOutput: output,
     logFd,
     only: only(flags.only ?? env[ENV.only]),
+    metrics: listen('metrics', flags.metrics ?? env[ENV.metrics]),
     keepLogsBytes: size('keep-logs', flags.keepLogs ?? (env[ENV.keepLogs] || DEFAULTS.keepLogs)),
     stopTimeoutMs: seconds('stop-timeout', flags.stopTimeout ?? env[ENV.stopTimeout], DEFAULTS.stopTimeout, { allowZero: false }),
   };

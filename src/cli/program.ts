@@ -23,6 +23,7 @@ export interface RunFlags extends DirFlags {
   mainOutput?: string;
   only?: string;
   keepLogs?: string;
+  metrics?: string;
 }
 
 export interface LogsFlags {
@@ -103,6 +104,7 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('--main-output <where>', `the main command's stdout and stderr: inherit (colony's own, untouched; colony's log then goes to stderr) or log (relayed into the log, on stdout) (env ${ENV.mainOutput}, default inherit)`)
     .option('--only <names>', `run only these processes of the config directory (comma-separated), with the ones they are "after"; "" runs none (env ${ENV.only})`)
     .option('--stop-timeout <s>', `the whole shutdown's budget: each process gets min(its kill time, what is left), then SIGKILL (env ${ENV.stopTimeout}, default ${DEFAULTS.stopTimeout})`)
+    .option('--metrics <host:port>', `serve GET /metrics (Prometheus/OpenMetrics) there, such as 127.0.0.1:9100 or 0.0.0.0:9100 (env ${ENV.metrics}, default off)`)
     .option('--keep-logs <size>', `each process's recent lines kept for "colony ctl logs" (in the state directory), such as 1MiB or 256KiB; 0 keeps none (env ${ENV.keepLogs}, default ${DEFAULTS.keepLogs})`)
     .option('--insecure-files', 'as root, accept descriptor and message files writable by group/others or owned by another user (development only; env COLONY_INSECURE_FILES=1)')
     .argument('[command...]', 'a main command (after --): when it ends, colony stops everything and exits with its code')

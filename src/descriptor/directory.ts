@@ -73,6 +73,11 @@ export class ConfigDir {
     this.frequencyMs = frequencyMs;
   }
 
+  // Names whose file is refused now (metrics).
+  get badFiles(): number {
+    return this.reported.size;
+  }
+
   // Scans once, then follows changes. Resolves once the watcher is armed; a rescan then catches anything written while it was being set up.
   start(): Promise<void> {
     this.rescan();

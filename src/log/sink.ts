@@ -48,6 +48,11 @@ export class Sink {
     if (!this.paused && this.queued + this.inFlight > this.high) this.setPaused(true);
   }
 
+  // Whether fd 1 cannot be written at all: what is written from now on is dropped.
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
   // Bytes accepted but not yet written.
   get backlog(): number {
     return this.queued + this.inFlight;

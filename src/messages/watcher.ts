@@ -21,6 +21,8 @@ export type Handler = (message: Message, file: string) => string | undefined;
 export const RETRY_MS = 100;
 
 export class MessagesDir {
+  // Messages carried out and rejected (metrics).
+  readonly counts = { handled: 0, rejected: 0 };
   private readonly dir: string;
   private readonly handler: Handler;
   private readonly log: Log;
@@ -127,6 +129,7 @@ export class MessagesDir {
     const problem = this.handler(parsed.message, path);
     if (problem) return this.reject(`.handling.${file}`, problem, file);
     this.log.info('message handled', { file: path, message: parsed.message });
+    this.counts.handled++;
     try {
       this.fs.unlink(claimed);
     } catch (err) {
@@ -146,6 +149,7 @@ export class MessagesDir {
 
   // Renames a bad message to '.rejected.<name>' and says why, naming the file.
   private reject(file: string, reason: string, original = file): void {
+    this.counts.rejected++;
     const path = join(this.dir, file);
     const shown = join(this.dir, original);
     const aside = join(this.dir, `.rejected.${original}`);

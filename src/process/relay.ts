@@ -12,7 +12,9 @@ import type { ProcessWorld } from './world.ts';
 
 export class OutputRelay {
   private readonly name: string;
-  private readonly world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper'>;
+  private readonly world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper' | 'counts'>;
+  // Lines relayed per stream, over every start of this process (metrics).
+  readonly lines = { stdout: 0, stderr: 0 };
   private readonly log: Log;
   private file: RotatingFile | undefined;
   private kept: KeptWriter | undefined;
@@ -21,7 +23,7 @@ export class OutputRelay {
   onLines: ((lines: string[]) => void) | undefined;
   onClosed: (() => void) | undefined;
 
-  constructor(name: string, world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper'>, log: Log) {
+  constructor(name: string, world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper' | 'counts'>, log: Log) {
     this.name = name;
     this.world = world;
     this.log = log;
@@ -61,8 +63,15 @@ export class OutputRelay {
     const emit = (batch: string[]): void => {
       if (batch.length === 0) return;
       this.kept?.block(Date.now(), stream, batch);
+      this.lines[stream] += batch.length;
+      let lost = false;
       if (this.file) for (const line of batch) this.file.write(stream === 'stderr' ? `[stderr] ${line}` : line);
-      else this.world.log.output(this.name, stream, batch);
+      else {
+        this.world.log.output(this.name, stream, batch);
+        lost = this.world.sink?.isBroken === true;
+      }
+      const counts = this.world.counts;
+      if (counts) counts[lost ? 'dropped' : 'relayed'] += batch.length;
       this.onLines?.(batch);
     };
     output.onChunk((chunk) => emit(lines.push(chunk)));

@@ -11,6 +11,7 @@ import { ProcessChecks } from './checks.ts';
 import { isRefusal, launchRequest, spawnFailure, spawnWithUmask, thrownSpawnError, type MainIo } from './launch.ts';
 import { policyFor } from './policy.ts';
 import { OutputRelay } from './relay.ts';
+import { exitReason, type ExitReason } from './exit-reason.ts';
 import { FINAL_PHASES, initialState, transition, type Effect, type Event, type Policy, type State, type TimerName } from './state.ts';
 import { groupAlive, sendSignal, type ProcessWorld } from './world.ts';
 
@@ -40,6 +41,8 @@ export class SupervisedProcess {
   private readonly timers = new Map<TimerName, Timer>();
   private groupPoll: Timer | undefined;
   private pgid: number | undefined;
+  // Runs ended, by reason (metrics), over every start of this process.
+  readonly exits = new Map<ExitReason, number>();
 
   // `defaults` are colony's; the descriptor's own keys override them. `io`: the main command's stdin and terminal.
   constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld, io: MainIo = {}) {
@@ -68,6 +71,10 @@ export class SupervisedProcess {
   // Output pipes still open (a process that has exited may still have lines in them).
   get outputOpen(): number {
     return this.relay.openPipes;
+  }
+  // Lines relayed per stream (metrics).
+  get lines(): Readonly<{ stdout: number; stderr: number }> {
+    return this.relay.lines;
   }
   get phase(): State['phase'] {
     return this.state.phase;
@@ -248,6 +255,7 @@ export class SupervisedProcess {
     this.relay.attach(child.stdout, 'stdout');
     this.relay.attach(child.stderr, 'stderr');
     child.onExit((status) => {
+      this.countExit(status);
       if (pid === undefined) {
         this.reportSpawnFailure(status.spawnError ?? 'EUNKNOWN');
         return this.dispatch({ type: 'spawn-failed', status });
@@ -265,7 +273,13 @@ export class SupervisedProcess {
   // spawn failure: an immediate restart must not recurse.
   private spawnFailedLater(code: string): void {
     const status = { code: null, signal: null, spawnError: code };
+    this.countExit(status);
     this.world.clock.setTimeout(() => this.dispatch({ type: 'spawn-failed', status }), 0);
+  }
+
+  private countExit(status: { code: number | null; signal: NodeJS.Signals | null; spawnError?: string }): void {
+    const reason = exitReason(this.state.phase, status, this.policy.successExitCodes);
+    this.exits.set(reason, (this.exits.get(reason) ?? 0) + 1);
   }
 
   private reportSpawnFailure(code: string, detail?: string): void {

@@ -5,6 +5,11 @@ import type { Keeper } from '../log/kept.ts';
 import type { Sink } from '../log/sink.ts';
 import type { Spawner } from './spawner.ts';
 
+export interface OutputCounts {
+  relayed: number;
+  dropped: number;
+}
+
 export interface ProcessWorld {
   clock: Clock;
   spawn: Spawner;
@@ -17,7 +22,10 @@ export interface ProcessWorld {
   // colony's own effective uid and gid (default: process.geteuid() and getegid()); only root can start processes as someone else.
   ids?: { uid: number; gid: number };
   // colony's stdout, to pause the children's pipes while it is backed up (absent in unit tests).
-  sink?: Pick<Sink, 'throttle' | 'release'>;
+  sink?: Pick<Sink, 'throttle' | 'release' | 'isBroken'>;
+  // Lines relayed to colony's log (or an output file), and lines lost because colony's stdout cannot be
+  // written (metrics; absent in unit tests).
+  counts?: OutputCounts;
   // Where each process's recent lines are kept for `colony ctl logs` (absent: not kept).
   keeper?: Keeper;
   // Whether a process group has a member that has not ended (zombies do not count), or undefined when

@@ -12,8 +12,8 @@ export interface Reaper {
   schedule(): void;
 }
 
-// Creates the reaper; `onReaped` runs after every sweep that reaped something.
-export function createReaper(libc: Libc, own: Set<number>, log: Log, onReaped: () => void, list: () => number[] = listChildren): Reaper {
+// Creates the reaper; `onReaped` runs with the count after every sweep that reaped something.
+export function createReaper(libc: Libc, own: Set<number>, log: Log, onReaped: (count: number) => void, list: () => number[] = listChildren): Reaper {
   let scheduled = false;
   const reaper: Reaper = {
     sweep() {
@@ -25,7 +25,7 @@ export function createReaper(libc: Libc, own: Set<number>, log: Log, onReaped: (
       }
       if (reaped > 0) {
         log.debug('reaped orphans', { count: reaped });
-        onReaped();
+        onReaped(reaped);
       }
       return reaped;
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { usage } from '../helpers/usage.ts';
-import { directory, logFormat, mainOutput, only, runOptions, seconds, size } from '../../../src/cli/options.ts';
+import { directory, listen, logFormat, mainOutput, only, runOptions, seconds, size } from '../../../src/cli/options.ts';
 
 
 describe('seconds', () => {
@@ -129,4 +129,14 @@ describe('a main command and --only', () => {
     assert.throws(() => mainOutput('stdout'), usage(/^--main-output must be inherit or log, got "stdout"$/));
     assert.throws(() => only('web,../x'), usage(/^--only: a process name .*\.\.\/x/));
   });
+});
+
+test('--metrics: HOST:PORT, [IPv6]:PORT, :PORT; anything else names the option and the value', () => {
+  assert.deepEqual(listen('metrics', '127.0.0.1:9100'), { host: '127.0.0.1', port: 9100 });
+  assert.deepEqual(listen('metrics', '0.0.0.0:9100'), { host: '0.0.0.0', port: 9100 });
+  assert.deepEqual(listen('metrics', '[::1]:9100'), { host: '::1', port: 9100 });
+  assert.deepEqual(listen('metrics', ':9100'), { host: undefined, port: 9100 });
+  assert.equal(listen('metrics', undefined), undefined);
+  assert.equal(listen('metrics', ''), undefined, 'COLONY_METRICS= (empty) is off');
+  for (const bad of ['9100', 'x', 'host:', '1.2.3.4:70000', 'a:b:9', '[::1]']) assert.throws(() => listen('metrics', bad), (e: Error) => e.message.includes('--metrics') && e.message.includes(JSON.stringify(bad)), bad);
 });
