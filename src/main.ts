@@ -22,6 +22,20 @@ function version(): string {
 
 
 // Runs the command line; resolves with the exit code.
+// --lines N of ctl logs and ctl events: a whole number, or undefined when not given.
+function wholeNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw usageError(`--lines must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+// Resolves at Ctrl-C (or SIGTERM, SIGHUP): what ends a --follow.
+function interrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
+  });
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // colony's launcher for a main command on a terminal (src/main-command/launch.ts): not a command for users.
   if (argv[0] === LAUNCH_COMMAND) return (await import('./main-command/launch.ts')).launch(argv.slice(1));
@@ -81,13 +95,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       stopStart: (d, type, names, groups, w) => sendAndWait(d, w, (c, m) => c.stopStart(m, type, names, groups)),
       status: async (d, json) => ctl((await import('./ctl/status.ts')).status((await where(d)).state, json)),
       logs: async (d, names, opts) => {
-        const lines = opts.lines === undefined ? undefined : /^\d+$/.test(opts.lines) ? Number(opts.lines) : NaN;
-        if (Number.isNaN(lines)) throw usageError(`--lines must be a whole number, got ${JSON.stringify(opts.lines)}`);
+        const lines = wholeNumber(opts.lines);
         const { logs, DEFAULT_LINES, writeOut } = await import('./ctl/logs.ts');
-        const stopped = new Promise<void>((resolve) => {
-          for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
-        });
+        const stopped = interrupted();
         await logs((await where(d)).state, names, { lines: lines ?? DEFAULT_LINES, follow: opts.follow === true, json: opts.json === true }, { out: writeOut, note: (t) => process.stderr.write(`colony: ${t}\n`), stopped: () => stopped });
+      },
+      events: async (d, names, opts) => {
+        const lines = wholeNumber(opts.lines);
+        const [{ events }, { writeOut }] = await Promise.all([import('./ctl/events.ts'), import('./ctl/logs.ts')]);
+        const stopped = interrupted();
+        await events((await where(d)).state, names, { lines, follow: opts.follow === true }, { out: writeOut, stopped: () => stopped });
       },
       check: async (d) => {
         const problem = (await import('./ctl/status.ts')).check((await where(d)).state);

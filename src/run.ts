@@ -13,7 +13,8 @@ import { ConfigDir } from './descriptor/directory.ts';
 import { describeError } from './common/errors.ts';
 import { loadLibc } from './system/libc.ts';
 import { createLog, type RealLog } from './log/logger.ts';
-import { KeptLogs, LOGS_DIR } from './log/kept.ts';
+import { KeptLogs, LOGS_DIR, type KeptWriter } from './log/kept.ts';
+import { EVENTS_BYTES, EVENTS_NAME, EventWatch, type ProcessFacts } from './status/events.ts';
 import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
@@ -194,6 +195,19 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
         processes: supervisor.all().map((p) => processStatus(p, { nextRun: supervisor.nextRun(p.name), leftOut: p.name !== MAIN_NAME && !supervisor.isSelected(p.name), held: supervisor.heldBy(p.name) })),
       }), { clock });
   if (status) supervisor.changes.on(() => status.touch());
+  // State changes as records, for ctl events (status/events.ts), kept in the state directory.
+  const eventWatch = new EventWatch();
+  let eventWriter: KeptWriter | undefined;
+  if (usable.state) {
+    const kept = new KeptLogs(o.state, EVENTS_BYTES, (_, err) => log.warn('cannot keep the state changes for ctl events', { dir: o.state, error: describeError(err) }));
+    kept.remove(EVENTS_NAME);
+    eventWriter = kept.open(EVENTS_NAME);
+  }
+  supervisor.processChanged.on((p) => {
+    const now = clock.wallNow();
+    const records = eventWatch.changes(p, processFacts(p), now);
+    if (records.length > 0) eventWriter?.block(now, 'stdout', records.map((r) => JSON.stringify(r)));
+  });
   const acks = new Acks(o.state, log, { clock });
   const messages = !usable.messages ? undefined : new MessagesDir(
     o.messages,
@@ -257,6 +271,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   const code = await done;
   trim?.close();
   await metrics?.close();
+  eventWriter?.close();
   status?.write();
   await Promise.allSettled([config.close(), messages?.close()]);
   return code;
@@ -277,4 +292,12 @@ function processView(p: SupervisedProcess): ProcessView {
     exits: p.exits,
     lines: p.lines,
   };
+}
+
+// What the events compare of one process.
+function processFacts(p: SupervisedProcess): ProcessFacts {
+  const s = p.snapshot;
+  let exitCount = 0;
+  for (const n of p.exits.values()) exitCount += n;
+  return { name: p.name, phase: p.phase, pid: s.pid, health: p.health, ready: p.ready, restarts: Math.max(0, s.starts - 1), exitCount, lastExit: s.lastExit ? { code: s.lastExit.code, signal: s.lastExit.signal } : undefined, lastExitReason: p.lastExitReason };
 }

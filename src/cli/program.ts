@@ -53,6 +53,7 @@ export interface Handlers {
     stopStart(dirs: DirFlags, type: 'STOP' | 'START', names: string[], groups: string[], w: WaitFlags): Promise<void>;
     status(dirs: DirFlags, json: boolean): Promise<void> | void;
     logs(dirs: DirFlags, names: string[], opts: LogsFlags): Promise<void>;
+    events(dirs: DirFlags, names: string[], opts: Omit<LogsFlags, 'json'>): Promise<void>;
     check(dirs: DirFlags): Promise<void> | void;
     validate(dirs: DirFlags): Promise<void> | void;
   };
@@ -192,6 +193,14 @@ export function buildProgram(version: string, handlers: Handlers): Command {
     .option('-f, --follow', 'then print new lines as they come, until Ctrl-C')
     .option('--json', "colony's JSON records (time, proc, stream, msg or json) instead of the lines")
     .action((names: string[], opts: LogsFlags, cmd: Command) => handlers.ctl.logs(merged(cmd), names, opts));
+
+  ctl
+    .command('events')
+    .description('state changes as JSON lines (time, proc, event: state/health/ready, from, to, pid, restarts; code, signal and reason when a run ended): those kept, or with --follow the new ones as they come')
+    .argument('[names...]', 'only these processes (a replicated one: its instances)')
+    .option('-n, --lines <n>', 'the last N kept records (default: all of them; with --follow, none)')
+    .option('-f, --follow', 'then print new records as they come, until Ctrl-C')
+    .action((names: string[], opts: Omit<LogsFlags, 'json'>, cmd: Command) => handlers.ctl.events(merged(cmd), names, opts));
 
   ctl
     .command('check')

@@ -53,7 +53,7 @@ export function selectProcesses(st: Status, names: readonly string[], note: (tex
 }
 
 // The kept lines of one process's file from `pos`, whole blocks only (log/kept.ts).
-class KeptFile {
+export class KeptFile {
   private fd: number | undefined;
   private ino = 0;
   private pos = 0;

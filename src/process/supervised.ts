@@ -43,6 +43,8 @@ export class SupervisedProcess {
   private pgid: number | undefined;
   // Runs ended, by reason (metrics), over every start of this process.
   readonly exits = new Map<ExitReason, number>();
+  // Why its last run ended (events); undefined before the first exit.
+  lastExitReason: ExitReason | undefined;
 
   // `defaults` are colony's; the descriptor's own keys override them. `io`: the main command's stdin and terminal.
   constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld, io: MainIo = {}) {
@@ -280,6 +282,7 @@ export class SupervisedProcess {
   private countExit(status: { code: number | null; signal: NodeJS.Signals | null; spawnError?: string }): void {
     const reason = exitReason(this.state.phase, status, this.policy.successExitCodes);
     this.exits.set(reason, (this.exits.get(reason) ?? 0) + 1);
+    this.lastExitReason = reason;
   }
 
   private reportSpawnFailure(code: string, detail?: string): void {

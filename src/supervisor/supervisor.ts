@@ -47,6 +47,8 @@ export class Supervisor {
   stopBudgetMs = Infinity;
   // After any change of any process (the status file listens).
   readonly changes = new Listeners<void>();
+  // After any change of one process (or the main command), with it: the events (status/events.ts) listen.
+  readonly processChanged = new Listeners<SupervisedProcess>();
   // Once, when colony should end on its own (the main command or a critical process ended).
   readonly finished = new Listeners<{ code: number; reason: string }>();
 
@@ -112,7 +114,10 @@ export class Supervisor {
         if (!this.shuttingDown) this.finished.emit({ code, reason });
       },
     });
-    this.main.process.changes.on(() => this.notify());
+    this.main.process.changes.on((p) => {
+      this.processChanged.emit(p);
+      this.notify();
+    });
     this.main.start();
   }
 
@@ -201,6 +206,7 @@ export class Supervisor {
   // After any change of a process: wake waiters, start processes whose dependencies became ready,
   // and end colony when a critical process has ended for good.
   private changed(p: SupervisedProcess): void {
+    this.processChanged.emit(p);
     this.notify();
     if (this.shuttingDown) return;
     if (this.procs.get(p.name) === p && this.end(criticalEnded(p))) return;
