@@ -22,6 +22,8 @@ import { childSpawner } from './process/spawner.ts';
 import { groupHasLive, listChildren, procStart } from './system/proc.ts';
 import { MemoryTrim, v8Trim } from './system/memory-trim.ts';
 import { createReaper } from './system/reaper.ts';
+import { HookRunner } from './process/hooks.ts';
+import { startHook } from './process/hook-spawn.ts';
 import { filePolicyFrom } from './system/security.ts';
 import { launcherCommand } from './system/self.ts';
 import { handledSignals, signalAction } from './system/signals.ts';
@@ -203,10 +205,14 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     kept.remove(EVENTS_NAME);
     eventWriter = kept.open(EVENTS_NAME);
   }
+  // Hooks (process/hooks.ts): not started once colony is shutting down; those running are killed at exit.
+  const hooks = new HookRunner({ clock, log, start: (argv, env, label) => startHook(argv, env, label, log, own) });
   supervisor.processChanged.on((p) => {
     const now = clock.wallNow();
     const records = eventWatch.changes(p, processFacts(p), now);
-    if (records.length > 0) eventWriter?.block(now, 'stdout', records.map((r) => JSON.stringify(r)));
+    if (records.length === 0) return;
+    eventWriter?.block(now, 'stdout', records.map((r) => JSON.stringify(r)));
+    if (!supervisor.shuttingDown) for (const r of records) hooks.handle(p.descriptor.hooks, r);
   });
   const acks = new Acks(o.state, log, { clock });
   const messages = !usable.messages ? undefined : new MessagesDir(
@@ -272,6 +278,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   trim?.close();
   await metrics?.close();
   eventWriter?.close();
+  hooks.killAll();
   status?.write();
   await Promise.allSettled([config.close(), messages?.close()]);
   return code;

@@ -27,6 +27,15 @@ export interface HealthDef extends ProbeDef {
 
 export type OutputDef = { kind: 'log' } | { kind: 'inherit' } | { kind: 'file'; path: string; maxBytes: number | undefined; keep: number | undefined };
 
+export interface Hooks {
+  exit: string[] | undefined;
+  unhealthy: string[] | undefined;
+  failed: string[] | undefined;
+  timeoutMs: number;
+}
+
+export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+
 export interface Descriptor {
   args: string[];
   env: Record<string, string> | undefined;
@@ -71,6 +80,8 @@ export interface Descriptor {
   watch: { paths: string[]; action: 'restart' | 'reload'; debounceMs: number } | undefined;
   output: OutputDef;
   pythonUnbuffered: boolean;
+  // Commands run on its state changes (process/hooks.ts); undefined: none.
+  hooks?: Hooks;
   // The canonical JSON of the whole parsed file (unknown keys included): equal means unchanged.
   canonical: string;
   // The file's raw text, passed to the child as NCOLONY_CONFIG.
@@ -229,6 +240,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       watch,
       output,
       pythonUnbuffered: f.python_unbuffered ?? true,
+      ...(f.on_exit || f.on_unhealthy || f.on_failed ? { hooks: { exit: f.on_exit, unhealthy: f.on_unhealthy, failed: f.on_failed, timeoutMs: ms(f.hook_timeout) ?? DEFAULT_HOOK_TIMEOUT_MS } } : {}),
       canonical: canonicalJson(value),
       raw,
     },

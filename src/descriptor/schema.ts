@@ -61,6 +61,8 @@ function probe<T extends z.core.$ZodLooseShape>(timing: T) {
     .check(z.refine((p) => PROBE_KINDS.filter((k) => (p as Record<string, unknown>)[k] !== undefined).length === 1, { error: `needs exactly one of ${PROBE_KINDS.map((k) => `"${k}"`).join(', ')}` }));
 }
 
+// A command: the executable and its arguments (args, and the hooks).
+const argv = () => z.array(z.string({ error: 'must be a string' }).check(noNul()), { error: 'must be a non-empty list of strings' }).check(z.minLength(1, { error: 'must be a non-empty list of strings' }), z.refine((a) => a[0] !== '', { error: 'must start with the executable, not ""' }));
 const absolute = z.string({ error: 'must be an absolute path' }).check(z.startsWith('/', { error: 'must be an absolute path' }), noNul());
 const envFile = z.union([absolute, z.strictObject({ path: absolute, required: z.optional(z.boolean({ error: 'must be true or false' })) })], { error: 'must be an absolute path or {"path": PATH, "required": false}' });
 const globs = z.array(name, { error: 'must be a list of paths or globs' }).check(z.minLength(1, { error: 'must not be empty' }));
@@ -70,7 +72,7 @@ const bool = () => z.optional(z.boolean({ error: 'must be true or false' }));
 export const descriptorSchema = z.looseObject(
   {
     // NColony's keys
-    args: z.array(z.string({ error: 'must be a string' }).check(noNul()), { error: 'must be a non-empty list of strings' }).check(z.minLength(1, { error: 'must be a non-empty list of strings' }), z.refine((a) => a[0] !== '', { error: 'must start with the executable, not ""' })),
+    args: argv(),
     env: z.optional(
       z.record(
         z.string().check(z.refine((k) => k !== '' && !k.includes('=') && !k.includes('\0') && k !== '__proto__', { error: 'is not a valid variable name' })),
@@ -124,6 +126,11 @@ export const descriptorSchema = z.looseObject(
       ),
     ),
     python_unbuffered: bool(),
+    // Hooks: commands run when the process's state changes (process/hooks.ts)
+    on_exit: z.optional(argv()),
+    on_unhealthy: z.optional(argv()),
+    on_failed: z.optional(argv()),
+    hook_timeout: z.optional(positiveSeconds),
   },
   { error: 'must be a JSON object' },
 );
@@ -160,6 +167,10 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
   schedule: 'Run periodically instead of keeping it up: a cron expression, {"cron": EXPR, "timeout": S} or {"every": S, "timeout": S}. Runs never overlap.',
   watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',
+  on_exit: 'A command run each time a run of the process ends (COLONY_HOOK_* variables say how), bounded by hook_timeout; its output goes to colony\'s log.',
+  on_unhealthy: 'A command run when the process\'s health check turns unhealthy.',
+  on_failed: 'A command run when colony gives up restarting the process (max_fast_restarts).',
+  hook_timeout: 'Seconds a hook may run before SIGKILL to its process group (default 30).',
   python_unbuffered: 'Add PYTHONUNBUFFERED=1 to the environment unless it is already set (default true), so that Python\'s lines arrive when printed.',
   output: '"log" (default: through colony\'s log), "inherit" (raw passthrough), or a file path / {"file", "max_bytes", "keep"} with size-based rotation.',
 };

@@ -102,6 +102,8 @@ export class ProcessChecks {
         },
         onUnhealthy: (detail) => {
           this.log.warn(`unhealthy: ${detail}; restarting`);
+          // Seen as unhealthy (events, hooks, metrics) before the restart starts its checks afresh.
+          this.host.changed();
           this.host.restart();
           // After the restart request: for a critical process the supervisor's shutdown turns it into a stop.
           this.host.unhealthy(detail);
