@@ -2,6 +2,7 @@
 // namespace, colony's command line, /proc readers, stats.
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -358,7 +359,40 @@ export interface ColonyOptions {
 
 // colony's command line: `command` (node and the bundle, or the single executable), the three dirs, the log format.
 export function colonyArgv(command: string[], d: ColonyDirs, logFormat: 'json' | 'text' = 'json'): string[] {
-  return [...command, 'run', '--config', d.config, '--messages', d.messages, '--state', d.state, '--log-format', logFormat];
+  return [...command, 'run', '--config', d.config, '--messages', d.messages, '--state', d.state, '--log-format', logFormat, ...scrapeArgs()];
+}
+
+// --scrape: every colony the bench starts serves --metrics on a port of its own, and this process
+// GETs /metrics from it 10 times a second (a keep-alive connection, as Prometheus scrapes) for as long
+// as it answers — to compare each workload with and without a scraper, in one session.
+let scraping = false;
+let nextPort = 19_300;
+export function scrapeEveryColony(): void {
+  scraping = true;
+}
+
+function scrapeArgs(): string[] {
+  if (!scraping) return [];
+  const port = nextPort++;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let answered = false;
+  let refused = 0;
+  const timer = setInterval(() => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+      answered = true;
+      refused = 0;
+      res.resume();
+    });
+    req.on('error', () => {
+      // Not up yet, or gone: given up after 10 s of refusals once it has answered (60 s before).
+      if (++refused > (answered ? 100 : 600)) {
+        clearInterval(timer);
+        agent.destroy();
+      }
+    });
+  }, 100);
+  timer.unref();
+  return ['--metrics', `127.0.0.1:${port}`];
 }
 
 // Starts colony as PID 1, with fresh config/messages/state dirs under `dir` holding these descriptors.

@@ -1,4 +1,4 @@
-// colony's benchmark (`npm run bench [-- --quick] [--only reap,restart,...] [--runs N] [--orphans N]`): runs
+// colony's benchmark (`npm run bench [-- --quick] [--only reap,restart,...] [--runs N] [--orphans N] [--scrape]`): runs
 // the workloads of bench/workloads/ in order (colony and its peers doing the same work, each as PID 1 of its
 // own PID namespace), prints one table on stdout (progress goes to stderr), and writes every sample with the
 // machine to bench/results/latest.json and a dated copy. A workload that throws fails the bench (after the
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, cpus, loadavg, release, tmpdir, type } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLE, killAll, SEA, stopAll } from './lib.ts';
+import { BUNDLE, killAll, SEA, scrapeEveryColony, stopAll } from './lib.ts';
 import { ensurePeers, type Peers } from './peers.ts';
 import { artifactSizes, seaEmbedsBundle, type ArtifactSize } from './sizes.ts';
 import type { Ctx, Outcome, Row, Workload } from './workload.ts';
@@ -23,11 +23,12 @@ interface Options {
   only: string[]; // workload keys (and/or 'sizes'), in run order
   runs: number | undefined;
   orphans: number | undefined;
+  scrape: boolean; // every colony serves --metrics, scraped 10 times a second (lib.ts)
 }
 
-// Reads --quick, --only a,b, --runs N and --orphans N.
+// Reads --quick, --only a,b, --runs N, --orphans N and --scrape.
 function options(argv: string[]): Options {
-  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' }, orphans: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' }, orphans: { type: 'string' }, scrape: { type: 'boolean' } } });
   const count = (flag: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);
@@ -38,7 +39,7 @@ function options(argv: string[]): Options {
   const only = values.only === undefined ? known : values.only.split(',').map((k) => k.trim());
   const unknown = only.filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return { quick: values.quick === true, only: known.filter((k) => only.includes(k)), runs: count('runs', values.runs), orphans: count('orphans', values.orphans) };
+  return { quick: values.quick === true, only: known.filter((k) => only.includes(k)), runs: count('runs', values.runs), orphans: count('orphans', values.orphans), scrape: values.scrape === true };
 }
 
 // Progress on stderr, so that stdout holds only the table.
@@ -138,6 +139,7 @@ function printSizes(sizes: ArtifactSize[]): void {
 // Runs the workloads selected, prints the table, writes the JSON; resolves with whether every workload worked.
 async function main(): Promise<boolean> {
   const opts = options(process.argv.slice(2));
+  if (opts.scrape) scrapeEveryColony();
   if (!existsSync(BUNDLE)) throw new Error('dist/colony.cjs is missing: run `npm run build` first');
   const work = mkdtempSync(join(tmpdir(), 'colony-bench-'));
   process.on('exit', () => {

@@ -8,7 +8,7 @@ import { describeError } from '../common/errors.ts';
 import type { Listen } from '../cli/options.ts';
 import type { Log } from '../log/logger.ts';
 
-export const MAX_CONNECTIONS = 4096;
+export const MAX_CONNECTIONS = 2048;
 
 export interface MetricsServer {
   // Resolves with the address bound (the port chosen when 0 was asked), or undefined when it could not be.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Colony, shArgs } from '../helpers/colony.ts';
-import { cmdline } from '../helpers/proc.ts';
+import { cmdline, rssKiB } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // The host pid of colony's descendant running exactly `argv`.
@@ -84,7 +84,7 @@ describe('metrics endpoint', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers 404, 405 and 400 to what it does not serve, survives 1,000 connections at once, and keeps supervising', async () => {
+  it('answers 404, 405 and 400 to what it does not serve, survives 1,000 connections at once (memory bounded), and keeps supervising', async (t) => {
     const c = await Colony.start({ args: ['--metrics', '127.0.0.1:0'], files: { web: { args: shArgs('exec sleep 1002') } } });
     started.push(c);
     await c.started('web');
@@ -104,6 +104,7 @@ describe('metrics endpoint', () => {
       });
     assert.match(await raw('NOT HTTP AT ALL\r\n\r\n'), /^HTTP\/1\.1 400/);
     assert.match(await raw(`GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`), /^HTTP\/1\.1 4\d\d/);
+    const rssBefore = rssKiB(c.pid);
     const sockets = await Promise.all(Array.from({ length: 1000 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
       const s = connect(port, '127.0.0.1', () => resolve(s));
       s.on('error', () => resolve(s));
@@ -111,6 +112,9 @@ describe('metrics endpoint', () => {
     // With 1,000 connections open (idle, half a request each), scrapes are still answered and colony still supervises.
     for (const s of sockets) s.write('GET /metrics HTTP/1.1\r\n');
     assert.equal((await scrape(port)).get('colony_process_up{name="web",group=""}'), 1);
+    const grew = (rssKiB(c.pid) - rssBefore) / 1024;
+    t.diagnostic(`1,000 open connections: colony's RSS grew by ${grew.toFixed(1)} MiB`);
+    assert.ok(grew < 64, `memory bounded: RSS grew by ${grew.toFixed(1)} MiB with 1,000 connections open`);
     process.kill(hostPid(c, ['sleep', '1002']), 'SIGKILL');
     await waitFor('web restarted while 1,000 connections are open', async () => (await scrape(port)).get('colony_process_restarts_total{name="web",group=""}') === 1, 20_000);
     for (const s of sockets) s.destroy();
