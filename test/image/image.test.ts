@@ -58,8 +58,8 @@ class Contained {
     const r = spawnSync('nsenter', ['-t', String(this.pid), '-p', '-m', '-n', '-r', '-w', ...cmd], { encoding: 'utf8', env: ENV, timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
-  http(path: string): string | undefined {
-    const r = this.exec('/usr/bin/python3', '-c', `import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000${path}', timeout=3).read().decode(), end='')`);
+  http(path: string, port = 8000): string | undefined {
+    const r = this.exec('/usr/bin/python3', '-c', `import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:${port}${path}', timeout=3).read().decode(), end='')`);
     return r.status === 0 ? r.stdout : undefined;
   }
   log(): string {
@@ -111,7 +111,7 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
 
   it('runs gunicorn, celery worker and beat, and redis; restarts, stops and starts through ctl; reaps; stops with 0', async (t) => {
     if (skip) return t.skip(skip);
-    const c = new Contained(['ip', 'netns', 'exec', netns, 'unshare', '--pid', '--fork', '--mount-proc', `--root=${root!}`, '/usr/local/bin/colony', 'run']);
+    const c = new Contained(['ip', 'netns', 'exec', netns, 'unshare', '--pid', '--fork', '--mount-proc', `--root=${root!}`, '/usr/bin/env', 'COLONY_METRICS=0.0.0.0:9100', '/usr/local/bin/colony', 'run']); // the Dockerfile's ENV COLONY_METRICS
     running.push(c);
     await waitFor('colony ready', () => c.find((r) => String(r.msg).startsWith('ready: watching')), 30_000);
     assert.ok(c.find((r) => r.msg === 'running as PID 1: reaping orphans'), c.log());
@@ -167,6 +167,15 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     const start = c.exec('/usr/local/bin/colony', 'ctl', 'start', 'beat', '--wait', '--timeout', '25');
     assert.equal(start.status, 0, start.stderr);
     await c.started('beat', beatMark);
+
+    // ctl events: beat's stop and start as state changes; the metrics endpoint the image serves
+    const events = c.exec('/usr/local/bin/colony', 'ctl', 'events', 'beat');
+    assert.equal(events.status, 0, events.stderr);
+    const beatStates = events.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; to: string; reason?: string }).filter((e) => e.event === 'state');
+    assert.deepEqual(beatStates.slice(-3).map((e) => [e.to, e.reason ?? '']), [['stopping', ''], ['stopped', 'requested'], ['running', '']]);
+    const metrics = await waitFor('the metrics endpoint', () => c.http('/metrics', 9100), 10_000);
+    assert.match(metrics, /^colony_process_up\{name="web",group="app"\} 1$/m);
+    assert.match(metrics, /^colony_process_restarts_total\{name="web",group="app"\} 1$/m, 'the ctl restart of web');
 
     // ctl logs: one process's recent lines, kept by colony inside the root
     const beatLogs = c.exec('/usr/local/bin/colony', 'ctl', 'logs', 'beat', '-n', '200');
