@@ -4,7 +4,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
-import { getHeapStatistics } from 'node:v8';
 import { onExit } from 'signal-exit';
 import { Acks } from './messages/acks.ts';
 import { writeNote } from './messages/note.ts';
@@ -202,8 +201,12 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   let eventWriter: KeptWriter | undefined;
   if (usable.state) {
     const kept = new KeptLogs(o.state, EVENTS_BYTES, (_, err) => log.warn('cannot keep the state changes for ctl events', { dir: o.state, error: describeError(err) }));
-    kept.remove(EVENTS_NAME);
-    eventWriter = kept.open(EVENTS_NAME);
+    try {
+      kept.remove(EVENTS_NAME); // an earlier colony's, with this state directory
+      eventWriter = kept.open(EVENTS_NAME);
+    } catch (err) {
+      log.warn('cannot keep the state changes for ctl events', { dir: o.state, error: describeError(err) });
+    }
   }
   // Hooks (process/hooks.ts): not started once colony is shutting down; those running are killed at exit.
   const hooks = new HookRunner({ clock, log, start: (argv, env, label) => startHook(argv, env, label, log, own) });
@@ -266,7 +269,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   // Memory back to the kernel once things go quiet (system/memory-trim.ts): after start-up, after
   // processes change state, after output.
-  const trimWorld = v8Trim(clock, getHeapStatistics);
+  const trimWorld = v8Trim(clock, () => (process.getBuiltinModule('node:v8') as typeof import('node:v8')).getHeapStatistics()); // node:v8 loaded when first asked: ~1.7 ms of start-up
   const trim = trimWorld ? new MemoryTrim(trimWorld) : undefined;
   if (trim) {
     supervisor.changes.on(() => trim.poke());

@@ -75,10 +75,12 @@ describe('environment faults: the state directory', { skip: isRoot ? false : 'ne
     assert.equal((await c.stop()).code, 0);
   });
 
-  it('read-only from the start: colony starts, supervises and carries out messages, and says so once', async (t: TestContext) => {
+  it('read-only from the start, holding an earlier colony\'s files: colony starts, supervises and carries out messages, and says so once', async (t: TestContext) => {
+    // What an earlier colony left there (its events and kept lines), which this one would clear.
+    const earlier = 'mkdir -p "$STATE_DIR/logs" && echo old > "$STATE_DIR/events.log" && echo old > "$STATE_DIR/logs/web.log"';
     const c = await Colony.start({
       files: { web: idle('web'), db: idle('db') },
-      prelude: 'mkdir -p "$STATE_DIR" && mount --bind "$STATE_DIR" "$STATE_DIR" && mount -o remount,bind,ro "$STATE_DIR"',
+      prelude: `${earlier} && mount --bind "$STATE_DIR" "$STATE_DIR" && mount -o remount,bind,ro "$STATE_DIR"`,
     });
     started.push(c);
     await c.started('web');
