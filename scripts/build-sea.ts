@@ -60,7 +60,7 @@ function buildOne(t: Target): void {
     // execArgv: the flags of bin/colony's #! line (scripts/node-flags.ts; why each: bin/colony).
     JSON.stringify({ main: join(dist, 'colony.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: t.codeCache, useSnapshot: false, execArgv: NODE_FLAGS, assets: { 'koffi.node': t.koffi } }, null, 2),
   );
-  // Under colony's own flags: V8 rejects a code cache made under other flags (--expose-gc changes its hash).
+  // Under colony's own flags: V8 rejects a code cache made under flags that change its flag hash.
   run(process.execPath, [...NODE_FLAGS, '--experimental-sea-config', config]);
   const tmp = `${t.out}.tmp`;
   copyFileSync(t.node, tmp);

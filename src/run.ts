@@ -269,16 +269,13 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   // Memory back to the kernel once things go quiet (system/memory-trim.ts): after start-up, after
   // processes change state, after output.
-  const trimWorld = v8Trim(clock, () => (process.getBuiltinModule('node:v8') as typeof import('node:v8')).getHeapStatistics()); // node:v8 loaded when first asked: ~1.7 ms of start-up
-  const trim = trimWorld ? new MemoryTrim(trimWorld) : undefined;
-  if (trim) {
-    supervisor.changes.on(() => trim.poke());
-    log.sink.onBusy = () => trim.poke();
-    trim.poke();
-  }
+  const trim = new MemoryTrim(v8Trim(clock, () => (process.getBuiltinModule('node:v8') as typeof import('node:v8')).getHeapStatistics())); // node:v8 loaded when first asked: ~1.7 ms of start-up
+  supervisor.changes.on(() => trim.poke());
+  log.sink.onBusy = () => trim.poke();
+  trim.poke();
 
   const code = await done;
-  trim?.close();
+  trim.close();
   await metrics?.close();
   eventWriter?.close();
   hooks.killAll();
