@@ -89,6 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         for (const instance of instanceNames((await where(d)).state, name)) await sendAndWait(d, { ...w, wait: true }, (c, m) => c.restart(m, instance));
       },
       reload: (d, name, w) => sendAndWait(d, w, (c, m) => c.reload(m, name)),
+      upgrade: (d, name, w) => sendAndWait(d, w, (c, m) => c.upgrade(m, name)),
       restartAll: (d, w) => sendAndWait(d, w, (c, m) => c.restartAll(m)),
       restartGroup: (d, group, w) => sendAndWait(d, w, (c, m) => c.restartGroup(m, group)),
       signal: (d, target, sig, isGroup, w) => sendAndWait(d, w, (c, m) => c.signal(m, target, sig, isGroup)),

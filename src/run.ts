@@ -1,7 +1,7 @@
 // `colony run`: the supervisor's world (spawn, kill, clock, log, libc, process signals) and its life
 // until a shutdown signal or the end of the main command. Loaded by main.ts only for `run`, so that the
 // ctl commands start without it.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
@@ -18,9 +18,11 @@ import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
-import { groupHasLive, listChildren, procStart } from './system/proc.ts';
+import { groupHasLive, listChildren, procInfo, procStart } from './system/proc.ts';
 import { MemoryTrim, v8Trim } from './system/memory-trim.ts';
-import { createReaper } from './system/reaper.ts';
+import { createReaper, type ExitWatch } from './system/reaper.ts';
+import { NotifyHub } from './process/notify.ts';
+import type { Successors } from './process/world.ts';
 import { HookRunner } from './process/hooks.ts';
 import { startHook } from './process/hook-spawn.ts';
 import { filePolicyFrom } from './system/security.ts';
@@ -71,7 +73,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // there by a shell): SIGTTIN and SIGTTOU are ignored, not forwarded (src/system/signals.ts says why).
   const jobControlIgnored = libc !== undefined && (terminal || isatty(o.logFd));
   if (jobControlIgnored) ignoreJobControlSignals(libc!);
-  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: undefined as typeof groupHasLive | undefined, counts: { relayed: 0, dropped: 0 } };
+  const world = { clock, spawn: childSpawner(libc?.pipe, terminal ? launcherCommand(libc!.getpgrp()) : undefined), kill, env: process.env, log, sink: log.sink, own, adopted: () => listChildren().filter((p) => !own.has(p)), stdoutTaken: o.logFd === 2, keeper: undefined as KeptLogs | undefined, liveInGroup: undefined as typeof groupHasLive | undefined, counts: { relayed: 0, dropped: 0 }, notify: undefined as NotifyHub | undefined, successors: undefined as Successors | undefined };
   const policy = defaultPolicy({ killTimeMs: o.killTimeMs, thresholdMs: o.thresholdMs, minDelayMs: o.minRestartDelayMs, maxDelayMs: o.maxRestartDelayMs });
   const supervisor = new Supervisor(policy, world, o.only);
   supervisor.stopBudgetMs = o.stopTimeoutMs;
@@ -84,13 +86,35 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   if (libc) {
     if (process.env.COLONY_REAPER === 'off') log.warn('orphan reaping is OFF (COLONY_REAPER=off): zombies will accumulate');
     else {
-      const reaper = createReaper(libc, own, log, (n) => {
-        orphansReaped += n;
-        supervisor.reaped();
-      });
+      // Main pids taken over from an exited one (process/handover.ts): their exit status is theirs.
+      const watched = new Map<number, ExitWatch>();
+      const reaper = createReaper(
+        libc,
+        own,
+        log,
+        (n) => {
+          orphansReaped += n;
+          supervisor.reaped();
+        },
+        listChildren,
+        watched,
+      );
       process.on('SIGCHLD', () => reaper.schedule());
       reaper.sweep();
       reaping = true;
+      world.successors = {
+        clock,
+        readFile: (path) => readFileSync(path, 'utf8'),
+        procState: (pid) => procInfo(pid),
+        procGroup: (pid) => procInfo(pid)?.pgrp,
+        children: (pid) => listChildren(pid),
+        self: process.pid,
+        taken: (pid) => own.has(pid) || watched.has(pid),
+        adopt: (pid, watch) => {
+          watched.set(pid, watch);
+          reaper.schedule(); // it may have ended already
+        },
+      };
     }
     if (isPid1) log.info('running as PID 1: reaping orphans');
     else if (libc.setChildSubreaper()) {
@@ -103,6 +127,8 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
   // member is then asked of /proc (kill(-pgid, 0) counts zombies). With one, a zombie is reaped and the
   // group checked again, so kill's answer stands and /proc is never scanned.
   if (!reaping) world.liveInGroup = groupHasLive;
+  // sd_notify (process/notify.ts): the socket is opened when a process first asks for it.
+  if (libc) world.notify = new NotifyHub({ open: (onMessage) => libc.notifySocket(onMessage), procInfo, log, self: process.pid });
 
   // A main command (a one-off `docker run IMAGE CMD`, maybe as another user) with colony's default
   // directories that cannot be made: the command is what matters. colony says so once, at info, and
@@ -276,6 +302,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   const code = await done;
   trim.close();
+  world.notify?.close();
   await metrics?.close();
   eventWriter?.close();
   hooks.killAll();

@@ -47,6 +47,7 @@ export interface Handlers {
     remove(dirs: DirFlags, name: string): Promise<void> | void;
     restart(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
     reload(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
+    upgrade(dirs: DirFlags, name: string, w: WaitFlags): Promise<void>;
     restartAll(dirs: DirFlags, w: WaitFlags): Promise<void>;
     restartGroup(dirs: DirFlags, group: string, w: WaitFlags): Promise<void>;
     signal(dirs: DirFlags, target: string, signal: string, isGroup: boolean, w: WaitFlags): Promise<void>;
@@ -152,6 +153,13 @@ export function buildProgram(version: string, handlers: Handlers): Command {
   waitOptions(ctl.command('reload').description("reload one process: its reload_signal (e.g. gunicorn's SIGHUP), or a restart when it has none").argument('<name>')).action((name: string, w: WaitFlags, cmd: Command) =>
     handlers.ctl.reload(merged(cmd), name, w),
   );
+
+  waitOptions(
+    ctl
+      .command('upgrade')
+      .description("upgrade a server in place (gunicorn): its upgrade_signal (USR2) starts a new main process, whose READY=1 stops the old one; rolled back if it is not ready in time. --wait: until it is done")
+      .argument('<name>'),
+  ).action((name: string, w: WaitFlags, cmd: Command) => handlers.ctl.upgrade(merged(cmd), name, w));
 
   waitOptions(ctl.command('restart-all').description('restart every process')).action((w: WaitFlags, cmd: Command) => handlers.ctl.restartAll(merged(cmd), w));
 

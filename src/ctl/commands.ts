@@ -1,4 +1,4 @@
-// ctl remove / restart / reload / restart-all / restart-group / signal / stop / start.
+// ctl remove / restart / reload / upgrade / restart-all / restart-group / signal / stop / start.
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColonyError, EXIT_SYSTEM, describeError, usageError } from '../common/errors.ts';
@@ -31,6 +31,12 @@ export function restart(messagesDir: string, name: string): string {
 export function reload(messagesDir: string, name: string): string {
   checkName('process name', name);
   return sendMessage(messagesDir, { type: 'RELOAD', name });
+}
+
+// UPGRADE: a new main process beside the old one (the upgrade_signal, gunicorn's USR2), then the old one stopped.
+export function upgrade(messagesDir: string, name: string): string {
+  checkName('process name', name);
+  return sendMessage(messagesDir, { type: 'UPGRADE', name });
 }
 
 export function restartAll(messagesDir: string): string {

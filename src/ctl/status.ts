@@ -34,10 +34,13 @@ function stateText(p: ProcessStatus): string {
 
 // The status as a table for a terminal.
 export function statusTable(st: Status, now = Date.now()): string {
-  const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH']];
+  // STATUS: what a process says of itself over NOTIFY_SOCKET (a column only when one does).
+  const said = st.processes.some((p) => p.notifyStatus !== undefined || p.upgrades?.running);
+  const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH', ...(said ? ['STATUS'] : [])]];
   for (const p of st.processes) {
     const state = stateText(p);
-    rows.push([p.name + (p.critical ? ' *' : ''), state, p.pid === null ? '-' : String(p.pid), p.state === 'running' ? age(p.since, now) : `- (${age(p.since, now)} ago)`, String(p.restarts), lastExit(p), p.health ?? '-']);
+    const status = p.upgrades?.running ? `upgrading${p.notifyStatus ? `; ${p.notifyStatus}` : ''}` : (p.notifyStatus ?? '-');
+    rows.push([p.name + (p.critical ? ' *' : ''), state, p.pid === null ? '-' : String(p.pid), p.state === 'running' ? age(p.since, now) : `- (${age(p.since, now)} ago)`, String(p.restarts), lastExit(p), p.health ?? '-', ...(said ? [status.replace(/[\x00-\x1f\x7f]/g, ' ')] : [])]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());

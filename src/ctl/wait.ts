@@ -40,6 +40,12 @@ export async function waitFor(stateDir: string, messageFile: string, timeoutMs: 
         if (restarted && (p.state === 'failed' || p.state === 'exited' || p.state === 'backoff')) failure = `process ${t.name} did not stay up after the restart (${p.state}${p.lastExit ? `, last exit ${JSON.stringify(p.lastExit)}` : ''})`;
         else if (!(restarted && p.state === 'running' && p.ready)) pending.push(t.name);
       }
+      for (const u of ack.upgrading ?? []) {
+        const p = st.processes.find((x) => x.name === u.name);
+        if (!p) failure = `process ${u.name} is gone`;
+        else if ((p.upgrades?.failed ?? 0) > u.failed) failure = `upgrade of ${u.name} ${p.upgrades?.last ?? 'failed'}`;
+        else if ((p.upgrades?.done ?? 0) <= u.done) pending.push(u.name);
+      }
       for (const name of ack.stopping ?? []) {
         const p = st.processes.find((x) => x.name === name);
         if (p && !STOPPED.has(p.state)) pending.push(name);
@@ -49,7 +55,7 @@ export async function waitFor(stateDir: string, messageFile: string, timeoutMs: 
     }
     if (failure) return failure;
     if (pending.length === 0) return undefined;
-    if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s waiting for ${pending.join(', ')} to ${ack.stopping?.length ? 'stop' : 'run again (and be ready)'}`;
+    if (Date.now() > deadline) return `timed out after ${timeoutMs / 1000} s waiting for ${pending.join(', ')} to ${ack.upgrading?.length ? 'be upgraded' : ack.stopping?.length ? 'stop' : 'run again (and be ready)'}`;
     await sleep(20);
   }
 }

@@ -10,12 +10,12 @@ import { PROBE_KINDS, validateFields } from './schema.ts';
 // Files larger than this are refused rather than parsed (a descriptor is a few hundred bytes).
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
-export type ProbeKind = 'tcp' | 'http' | 'file' | 'log' | 'exec';
+export type ProbeKind = 'tcp' | 'http' | 'file' | 'log' | 'exec' | 'notify';
 
 // A readiness or health probe as written in the descriptor (seconds turned into ms).
 export interface ProbeDef {
   kind: ProbeKind;
-  target: string | string[]; // HOST:PORT, URL, path, regex, or argv for exec
+  target: string | string[] | true; // HOST:PORT, URL, path, regex, argv for exec, or true for notify
   timeoutMs: number;
 }
 
@@ -71,6 +71,12 @@ export interface Descriptor {
   // Forwarded signals: a received signal → what this process gets (null: nothing). Undefined: the default set, unchanged.
   signals: Record<string, NodeJS.Signals | null> | undefined;
   reloadSignal: NodeJS.Signals | undefined;
+  // ctl upgrade's signal (default SIGUSR2).
+  upgradeSignal: NodeJS.Signals | undefined;
+  // Where a successor's pid is written (process/handover.ts).
+  pidfile: string | undefined;
+  // WATCHDOG=1 expected at least this often (ms).
+  watchdogMs: number | undefined;
   after: string[];
   ready: ProbeDef | undefined;
   health: HealthDef | undefined;
@@ -147,7 +153,7 @@ const ms = (s: number | undefined): number | undefined => (s === undefined ? und
 
 function probeOf(p: Record<string, unknown>): ProbeDef {
   const kind = PROBE_KINDS.find((k) => p[k] !== undefined)!;
-  return { kind, target: p[kind] as string | string[], timeoutMs: ms(p.timeout as number | undefined) ?? PROBE_DEFAULTS.timeoutMs };
+  return { kind, target: p[kind] as string | string[] | true, timeoutMs: ms(p.timeout as number | undefined) ?? PROBE_DEFAULTS.timeoutMs };
 }
 
 // Validates an already parsed value as a descriptor.
@@ -167,6 +173,7 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       if (!r.ok) errors.push(`"${key}" ${r.error}, got ${shown(text)}`);
     }
   } else if (f.cwd !== undefined && !f.cwd.startsWith('/')) errors.push(`"cwd" must be an absolute path (\${...} needs "expand_env": true), got ${shown(f.cwd)}`);
+  if (f.health?.notify) errors.push('"health" cannot be {"notify": true}: readiness is told over NOTIFY_SOCKET, health is checked (use "watchdog" for a process that reports it is alive)');
   if (f.replicas !== undefined && f.schedule !== undefined) errors.push('"replicas" and "schedule" are both given: a scheduled job runs as one instance');
   if (f.replicas !== undefined && f.output !== undefined && f.output !== 'log' && f.output !== 'inherit') errors.push('"replicas" with an output file: every instance would write (and rotate) the same file; use "log" or "inherit"');
   let schedule: Schedule | undefined;
@@ -224,6 +231,9 @@ export function validateDescriptor(value: unknown, raw: string): ParseResult {
       replicas: f.replicas,
       signals,
       reloadSignal: f.reload_signal,
+      upgradeSignal: f.upgrade_signal,
+      pidfile: f.pidfile,
+      watchdogMs: ms(f.watchdog),
       after: f.after ?? [],
       // For ready, "timeout" is the whole wait (default 60 s); each check is bounded by min(5 s, it).
       ready: f.ready ? { ...probeOf(f.ready), timeoutMs: ms(f.ready.timeout) ?? PROBE_DEFAULTS.readyTimeoutMs } : undefined,

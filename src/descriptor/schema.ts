@@ -41,7 +41,7 @@ function validRegex(s: string): boolean {
   }
 }
 
-export const PROBE_KINDS = ['tcp', 'http', 'file', 'log', 'exec'] as const;
+export const PROBE_KINDS = ['tcp', 'http', 'file', 'log', 'exec', 'notify'] as const;
 
 // A readiness/health probe: exactly one of the kinds, plus timing.
 function probe<T extends z.core.$ZodLooseShape>(timing: T) {
@@ -53,6 +53,7 @@ function probe<T extends z.core.$ZodLooseShape>(timing: T) {
         file: z.optional(name),
         log: z.optional(z.string({ error: 'must be a regular expression' }).check(z.refine(validRegex, { error: 'is not a valid regular expression' }))),
         exec: z.optional(z.array(name, { error: 'must be a list of strings (a command and its arguments)' }).check(z.minLength(1, { error: 'must not be empty' }))),
+        notify: z.optional(z.literal(true, { error: 'must be true (the process says READY=1 over NOTIFY_SOCKET)' })),
         timeout: z.optional(positiveSeconds),
         ...timing,
       },
@@ -108,6 +109,10 @@ export const descriptorSchema = z.looseObject(
     // Signals
     signals: z.optional(z.record(z.string().check(z.refine((s) => signalName(s) !== undefined, { error: 'is not a signal name' })), z.union([signal, z.null()], { error: 'must be a signal name or null' }), { error: 'must be an object mapping signal names to a signal name or null' })),
     reload_signal: z.optional(signal),
+    upgrade_signal: z.optional(signal),
+    // The main pid handed over to another process (process/handover.ts), and sd_notify's watchdog
+    pidfile: z.optional(absolute),
+    watchdog: z.optional(positiveSeconds),
     // Order, readiness, health
     after: z.optional(z.array(name, { error: 'must be a list of process names' })),
     ready: z.optional(probe({})),
@@ -163,7 +168,10 @@ export const KEY_DESCRIPTIONS: Record<string, string> = {
   signals: 'Which signals colony forwards to this process and how they are rewritten, e.g. {"SIGINT": "SIGTERM", "SIGUSR1": null}.',
   reload_signal: 'What `colony ctl reload NAME` sends (gunicorn: SIGHUP); without it a reload is a restart.',
   after: 'Start only once these processes are ready; stop before them at shutdown.',
-  ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, with "timeout": how long to wait (s, default 60).',
+  ready: 'When the process counts as ready: one of {"tcp": "HOST:PORT"}, {"http": URL}, {"file": PATH}, {"log": REGEX}, {"exec": [...]}, {"notify": true} (it sends READY=1 over NOTIFY_SOCKET, as systemd\'s Type=notify), with "timeout": how long to wait (s, default 60).',
+  pidfile: 'A file where the process writes its main pid when another process takes over (gunicorn\'s --pid after a USR2 upgrade): when the main pid exits, the live colony child the file names (re-read for up to 5 s) becomes the main pid: no restart, same uptime.',
+  watchdog: 'Seconds: the process must send WATCHDOG=1 over NOTIFY_SOCKET at least this often (WATCHDOG_USEC is set), or it is restarted (systemd\'s WatchdogSec).',
+  upgrade_signal: 'The signal that makes the process start a new copy of itself beside the old one, for `colony ctl upgrade` (default SIGUSR2, gunicorn\'s).',
   health: 'A periodic check (same kinds as ready) with interval, timeout, retries, start_period (s); failing retries times in a row restarts the process.',
   schedule: 'Run periodically instead of keeping it up: a cron expression, {"cron": EXPR, "timeout": S} or {"every": S, "timeout": S}. Runs never overlap.',
   watch: 'Paths or globs; a change restarts (or, with "action": "reload", reloads) the process, debounced.',

@@ -20,6 +20,8 @@ export interface Ack {
   restarting: Array<{ name: string; starts: number }>;
   // Processes being stopped by request (STOP).
   stopping?: string[];
+  // Processes being upgraded (UPGRADE), with how many upgrades of each had ended well or not before.
+  upgrading?: Array<{ name: string; done: number; failed: number }>;
 }
 
 // The path colony writes the acknowledgement of a message file to.

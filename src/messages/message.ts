@@ -1,5 +1,5 @@
-// Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP; colony's RELOAD, SIGNAL, STOP,
-// START): parse and validate. Pure.
+// Control messages (NColony's RESTART, RESTART-ALL, RESTART-GROUP; colony's RELOAD, UPGRADE, SIGNAL,
+// STOP, START): parse and validate. Pure.
 import { invalidNameReason } from '../descriptor/name.ts';
 import { jsonNesting, MAX_FILE_BYTES, MAX_NESTING } from '../descriptor/parse.ts';
 import { signalName } from '../system/signals.ts';
@@ -8,6 +8,7 @@ import { shown } from '../common/text.ts';
 export type Message =
   | { type: 'RESTART'; name: string }
   | { type: 'RELOAD'; name: string }
+  | { type: 'UPGRADE'; name: string }
   | { type: 'RESTART-ALL' }
   | { type: 'RESTART-GROUP'; group: string }
   | { type: 'SIGNAL'; signal: NodeJS.Signals; name: string }
@@ -17,7 +18,7 @@ export type Message =
 
 export type MessageResult = { ok: true; message: Message } | { ok: false; error: string };
 
-export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL', 'STOP', 'START'] as const;
+export const MESSAGE_TYPES = ['RESTART', 'RELOAD', 'UPGRADE', 'RESTART-ALL', 'RESTART-GROUP', 'SIGNAL', 'STOP', 'START'] as const;
 
 const fail = (error: string): MessageResult => ({ ok: false, error });
 
@@ -50,7 +51,8 @@ export function validateMessage(value: unknown): MessageResult {
       const name = nameOf('name');
       return typeof name === 'string' ? { ok: true, message: { type, name } } : name;
     }
-    case 'RELOAD': {
+    case 'RELOAD':
+    case 'UPGRADE': {
       const name = nameOf('name');
       return typeof name === 'string' ? { ok: true, message: { type, name } } : name;
     }

@@ -1,6 +1,6 @@
-// A running process's checks: readiness (its `ready` probe, or a log line matching a pattern) and
-// health (its `health` probe, NColony's beatcheck and httpcheck). They live while the process runs
-// and are dropped when it goes down.
+// A running process's checks: readiness (its `ready` probe, a log line matching a pattern, or
+// READY=1 over NOTIFY_SOCKET), health (its `health` probe, NColony's beatcheck and httpcheck) and
+// sd_notify's watchdog. They live while the process runs and are dropped when it goes down.
 import type { Clock, Timer } from '../common/clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
 import type { Log } from '../log/logger.ts';
@@ -27,6 +27,8 @@ export function probeSpec(p: ProbeDef): ProbeSpec | string {
       return { kind: 'exec', args: p.target as string[] };
     case 'log':
       return { kind: 'log', pattern: new RegExp(p.target as string) };
+    case 'notify':
+      return 'READY=1 over NOTIFY_SOCKET is not a probe';
   }
 }
 
@@ -44,15 +46,16 @@ export interface ChecksHost {
 
 export class ProcessChecks {
   private readonly host: ChecksHost;
-  private readonly world: Pick<ProcessWorld, 'clock' | 'env' | 'own' | 'spawn' | 'kill'>;
+  private readonly world: Pick<ProcessWorld, 'clock' | 'env' | 'own' | 'spawn' | 'kill' | 'notify'>;
   private readonly log: Log;
   private isReady = false;
   private readyWait: ReadyWait | undefined;
   private readyPattern: RegExp | undefined;
   private readyTimer: Timer | undefined;
+  private watchdogTimer: Timer | undefined;
   private checkers: HealthChecker[] = [];
 
-  constructor(host: ChecksHost, world: Pick<ProcessWorld, 'clock' | 'env' | 'own' | 'spawn' | 'kill'>, log: Log) {
+  constructor(host: ChecksHost, world: Pick<ProcessWorld, 'clock' | 'env' | 'own' | 'spawn' | 'kill' | 'notify'>, log: Log) {
     this.host = host;
     this.world = world;
     this.log = log;
@@ -72,7 +75,14 @@ export class ProcessChecks {
     this.wentDown();
     const r = this.host.definition().ready;
     if (!r) this.isReady = true;
-    else {
+    else if (r.kind === 'notify') {
+      if (this.world.notify?.address() === undefined) {
+        this.log.error('ready by READY=1 is unusable: colony has no notify socket; treated as ready');
+        this.isReady = true;
+      } else {
+        this.readyTimer = this.clock.setTimeout(() => this.notReady('no READY=1 over NOTIFY_SOCKET'), r.timeoutMs);
+      }
+    } else {
       const spec = probeSpec(r);
       if (typeof spec === 'string') {
         this.log.error(`ready probe unusable: ${spec}; treated as ready`);
@@ -91,6 +101,7 @@ export class ProcessChecks {
         });
       }
     }
+    this.armWatchdog();
     for (const plan of this.healthPlans()) {
       const checker = new HealthChecker({
         ...plan,
@@ -122,8 +133,53 @@ export class ProcessChecks {
     if (this.readyTimer) this.clock.clearTimeout(this.readyTimer);
     this.readyTimer = undefined;
     this.readyPattern = undefined;
+    if (this.watchdogTimer) this.clock.clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = undefined;
     for (const c of this.checkers) c.stop();
     this.checkers = [];
+  }
+
+  // READY=1 from the process (or one of its descendants): ready, when that is how it is ready.
+  notifyReady(): void {
+    if (this.host.definition().ready?.kind !== 'notify' || this.isReady) return;
+    this.becameReady('READY=1');
+  }
+
+  // RELOADING=1: not ready until its next READY=1.
+  reloading(): void {
+    if (this.host.definition().ready?.kind !== 'notify' || !this.isReady) return;
+    this.isReady = false;
+    this.log.info('reloading (RELOADING=1): not ready until READY=1');
+    this.host.changed();
+  }
+
+  // STOPPING=1: it is on its way out.
+  stopping(): void {
+    this.log.info('stopping (STOPPING=1)');
+    if (!this.isReady) return;
+    this.isReady = false;
+    this.host.changed();
+  }
+
+  // WATCHDOG=1: alive; the watchdog starts over. WATCHDOG=trigger: it asks to be restarted.
+  watchdog(value: string): void {
+    if (value === 'trigger') {
+      this.log.error('watchdog triggered by the process (WATCHDOG=trigger); restarting');
+      this.host.restart();
+    } else if (value === '1' && this.watchdogTimer) this.armWatchdog();
+  }
+
+  private armWatchdog(): void {
+    const ms = this.host.definition().watchdogMs;
+    if (this.watchdogTimer) this.clock.clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = undefined;
+    if (ms === undefined) return;
+    this.watchdogTimer = this.clock.setTimeout(() => {
+      this.watchdogTimer = undefined;
+      this.log.error(`watchdog: no WATCHDOG=1 within ${ms / 1000} s; restarting`);
+      this.host.changed();
+      this.host.restart();
+    }, ms);
   }
 
   // Lines the process printed: ready when one matches its log pattern.

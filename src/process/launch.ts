@@ -8,6 +8,7 @@ import { expand } from '../descriptor/expand.ts';
 import type { Descriptor } from '../descriptor/parse.ts';
 import { canSwitchTo } from '../system/security.ts';
 import { childEnvironment } from './environment.ts';
+import { notifyEnvironment } from './notify.ts';
 import type { Child, SpawnRequest } from './spawner.ts';
 import { resolveUser } from './users.ts';
 import type { ProcessWorld } from './world.ts';
@@ -23,10 +24,11 @@ export interface LaunchRefusal {
 }
 
 // The spawn request for this definition, or why it cannot start.
-export function launchRequest(name: string, d: Descriptor, world: Pick<ProcessWorld, 'env' | 'ids' | 'stdoutTaken'>, io: MainIo): SpawnRequest | LaunchRefusal {
+export function launchRequest(name: string, d: Descriptor, world: Pick<ProcessWorld, 'env' | 'ids' | 'stdoutTaken' | 'notify'>, io: MainIo): SpawnRequest | LaunchRefusal {
   const fromFiles = readEnvFiles(d.envFiles);
   if (isRefusal(fromFiles)) return fromFiles;
   const env = childEnvironment(name, d, world.env, fromFiles.vars);
+  notifyEnvironment(env, d, () => world.notify?.address());
   let uid = d.uid;
   let gid = d.gid;
   if (d.user !== undefined) {

@@ -57,7 +57,9 @@ export type Event =
   | { type: 'restart' }
   | { type: 'kill-timeout' }
   | { type: 'kill-now' } // the shutdown budget is spent: SIGKILL to the group without waiting for the kill time
-  | { type: 'restart-timeout' };
+  | { type: 'restart-timeout' }
+  // The main pid exited and left a successor (handover.ts): it is the main pid now, same run.
+  | { type: 'handover'; pid: number; by: string };
 
 export type TimerName = 'kill' | 'restart';
 
@@ -102,6 +104,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'kill-timeout':
         case 'kill-now':
         case 'restart-timeout':
+        case 'handover':
           return same(state);
         default:
           return unreachable(event);
@@ -132,6 +135,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'group-empty':
         case 'kill-timeout':
         case 'restart-timeout':
+        case 'handover':
           return same(state);
         default:
           return unreachable(event);
@@ -141,6 +145,8 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
       switch (event.type) {
         case 'exited':
           return mainGone(state, policy, now, event.status, event.groupAlive);
+        case 'handover':
+          return { state: { ...state, pid: event.pid }, effects: [log('info', `main pid handed over: ${state.pid} → ${event.pid} (${event.by}), no restart`, { pid: event.pid, from: state.pid })] };
         case 'stop':
           return beginStop(state, policy, now, 'stop', event.signal, event.killTimeMs);
         case 'restart':
@@ -175,6 +181,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'spawn-failed':
         case 'group-empty':
         case 'restart-timeout':
+        case 'handover':
           return same(state);
         default:
           return unreachable(event);
@@ -197,6 +204,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'spawn-failed':
         case 'exited':
         case 'restart-timeout':
+        case 'handover':
           return same(state);
         default:
           return unreachable(event);
@@ -217,6 +225,7 @@ export function transition(state: State, event: Event, policy: Policy, now: numb
         case 'exited':
         case 'group-empty':
         case 'kill-timeout':
+        case 'handover':
           return same(state);
         default:
           return unreachable(event);

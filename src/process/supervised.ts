@@ -12,6 +12,10 @@ import { isRefusal, launchRequest, spawnFailure, spawnWithUmask, thrownSpawnErro
 import { policyFor } from './policy.ts';
 import { OutputRelay } from './relay.ts';
 import { exitReason, type ExitReason } from './exit-reason.ts';
+import { describeExit, type ExitStatus } from './exit-status.ts';
+import { HandoverWait } from './handover.ts';
+import { wantsNotify, type NotifyMessage, type NotifyTarget } from './notify.ts';
+import { Upgrade, type UpgradeOutcome } from './upgrade.ts';
 import { FINAL_PHASES, initialState, transition, type Effect, type Event, type Policy, type State, type TimerName } from './state.ts';
 import { groupAlive, sendSignal, type ProcessWorld } from './world.ts';
 
@@ -20,7 +24,7 @@ export type { ProcessWorld } from './world.ts';
 // How often a draining process group is checked for emptiness (also checked after every reap).
 const GROUP_POLL_MS = 20;
 
-export class SupervisedProcess {
+export class SupervisedProcess implements NotifyTarget {
   readonly name: string;
   descriptor: Descriptor;
   policy: Policy;
@@ -45,6 +49,16 @@ export class SupervisedProcess {
   readonly exits = new Map<ExitReason, number>();
   // Why its last run ended (events); undefined before the first exit.
   lastExitReason: ExitReason | undefined;
+  // STATUS= from the process over NOTIFY_SOCKET (ctl status), for this run.
+  notifyStatus: string | undefined;
+  // A successor named over NOTIFY_SOCKET: MAINPID=, or READY=1 from a new main process.
+  private mainPidHint: number | undefined;
+  private readySuccessor: number | undefined;
+  // The main pid has exited; a successor is being looked for (handover.ts).
+  private handover: HandoverWait | undefined;
+  private upgrading: Upgrade | undefined;
+  // ctl upgrade: how many ended well or not, and what the last one came to (status, ctl --wait).
+  readonly upgrades = { done: 0, failed: 0, last: undefined as string | undefined };
 
   // `defaults` are colony's; the descriptor's own keys override them. `io`: the main command's stdin and terminal.
   constructor(name: string, descriptor: Descriptor, defaults: Policy, world: ProcessWorld, io: MainIo = {}) {
@@ -89,6 +103,14 @@ export class SupervisedProcess {
   }
   get isFinal(): boolean {
     return FINAL_PHASES.has(this.state.phase);
+  }
+  // The pids whose notify messages are this process's besides its descendants (notify.ts).
+  get notifyPids(): number[] {
+    if (this.isFinal || this.state.phase === 'backoff') return [];
+    return [this.state.pid, this.mainPidHint, this.readySuccessor].filter((p): p is number => p !== undefined);
+  }
+  get upgradeInProgress(): boolean {
+    return this.upgrading?.active ?? false;
   }
   get groups(): string[] {
     return this.descriptor.groups;
@@ -146,6 +168,8 @@ export class SupervisedProcess {
 
   // Gone for good (its descriptor removed, and it has stopped): its kept lines are deleted.
   discard(): void {
+    this.world.notify?.unregister(this);
+    this.handover?.cancel();
     this.relay.discard();
   }
 
@@ -157,12 +181,85 @@ export class SupervisedProcess {
     return true;
   }
 
+  // ctl upgrade: the upgrade signal, the new main process's READY=1, the stop signal to the old one,
+  // the main pid handed over (upgrade.ts). A refusal's reason, or undefined when it is under way.
+  upgrade(): string | undefined {
+    const d = this.descriptor;
+    if (this.state.phase !== 'running' || this.state.pid === undefined || this.handover?.pending) return `process "${this.name}" is not running (${this.state.phase})`;
+    if (d.ready?.kind !== 'notify') return `process "${this.name}" has no "ready": {"notify": true}: colony cannot tell when a new main process is ready`;
+    if (!this.world.successors) return 'colony cannot take over a main pid here (nothing reaps: no koffi, or COLONY_REAPER=off)';
+    if (this.upgrading?.active) return `process "${this.name}" is already being upgraded`;
+    const old = this.state.pid;
+    const signal = d.upgradeSignal ?? 'SIGUSR2';
+    const successors = this.world.successors;
+    const up = new Upgrade(
+      { old, signal, stopSignal: this.policy.stopSignal, timeoutMs: d.ready.timeoutMs, killTimeMs: this.policy.killTimeMs },
+      { clock: this.world.clock, children: (pid) => successors.children(pid), send: (pid, sig) => this.send(sig, pid) },
+      (o) => this.upgraded(o),
+    );
+    this.upgrading = up;
+    this.readySuccessor = undefined;
+    if (!up.start()) return `process "${this.name}" is not running`;
+    this.upgrades.last = `under way: ${signal} sent to pid ${old}`;
+    this.log.info(`upgrading: ${signal} to the main pid ${old}, waiting for a new main process's READY=1`);
+    this.changes.emit(this);
+    return undefined;
+  }
+
+  private upgraded(o: UpgradeOutcome): void {
+    if (o.ok) {
+      this.upgrades.done++;
+      this.upgrades.last = `done: main pid ${o.pid}`;
+      this.log.info(`upgraded: the main pid is ${o.pid}`);
+    } else {
+      this.upgrades.failed++;
+      this.upgrades.last = `failed: ${o.reason}`;
+      this.log.error(`upgrade failed: ${o.reason}`);
+    }
+    this.changes.emit(this);
+  }
+
+  // A message over NOTIFY_SOCKET from the process or one of its descendants (notify.ts).
+  notified(m: NotifyMessage): void {
+    const f = m.fields;
+    let changed = false;
+    const status = f.get('STATUS');
+    if (status !== undefined) {
+      this.notifyStatus = status.slice(0, 500);
+      changed = true;
+    }
+    const mainPid = f.get('MAINPID');
+    if (mainPid !== undefined) {
+      const n = Number(mainPid);
+      if (/^\d{1,10}$/.test(mainPid) && n > 1) {
+        if (n !== this.state.pid) this.log.info(`MAINPID=${n}: it becomes the main pid when ${this.state.pid ?? 'the main pid'} exits`, { from: m.pid });
+        this.mainPidHint = n === this.state.pid ? undefined : n;
+      } else this.log.warn('notify message: MAINPID is not a pid; ignored', { value: mainPid.slice(0, 40), from: m.pid });
+    }
+    if (f.get('READY') === '1') {
+      // From another process than the main pid once it is ready (or while upgrading): a new main
+      // process (gunicorn's re-executed master), its successor when it exits.
+      if (m.pid !== this.state.pid && (this.ready || this.upgrading?.active)) {
+        this.readySuccessor = m.pid;
+        this.log.info(`a new main process is ready (READY=1 from pid ${m.pid}): it takes over when ${this.state.pid} exits`);
+        this.upgrading?.ready(m.pid);
+      } else this.checks.notifyReady();
+    }
+    if (f.get('RELOADING') === '1') this.checks.reloading();
+    if (f.get('STOPPING') === '1') this.checks.stopping();
+    const wd = f.get('WATCHDOG');
+    if (wd !== undefined) this.checks.watchdog(wd);
+    if (changed) this.changes.emit(this);
+  }
+
   // Re-checks a draining process group (the reaper calls this after reaping).
   checkGroup(): void {
     if (this.state.phase === 'draining' && this.pgid !== undefined && !groupAlive(this.world, this.pgid)) this.dispatch({ type: 'group-empty' });
   }
 
   private dispatch(event: Event): void {
+    // A stop or restart does not wait for the successor of an exited main pid: one last look, now.
+    if (this.handover?.pending && (event.type === 'stop' || event.type === 'restart' || event.type === 'kill-now')) this.handover.settle();
     const before = this.state.phase;
     const { state, effects } = transition(this.state, event, this.policy, this.world.clock.now());
     // An event that changes nothing (a start while running, a timer of an earlier run) is no change.
@@ -175,7 +272,10 @@ export class SupervisedProcess {
     const wasUp = before === 'running';
     const isUp = this.state.phase === 'running';
     if (!wasUp && isUp && this.state.pid !== undefined) this.checks.cameUp();
-    else if (wasUp && !isUp) this.checks.wentDown();
+    else if (wasUp && !isUp) {
+      this.checks.wentDown();
+      this.upgrading?.abandon(`the process went down (${this.state.phase})`);
+    }
     this.changes.emit(this);
   }
 
@@ -244,6 +344,10 @@ export class SupervisedProcess {
       return this.spawnFailedLater(request.code);
     }
     this.relay.prepare(d);
+    this.notifyStatus = undefined;
+    this.mainPidHint = undefined;
+    this.readySuccessor = undefined;
+    if (this.world.notify && wantsNotify(d)) this.world.notify.register(this);
     let child;
     try {
       child = spawnWithUmask(this.world, request, d.umask);
@@ -257,18 +361,66 @@ export class SupervisedProcess {
     this.relay.attach(child.stdout, 'stdout');
     this.relay.attach(child.stderr, 'stderr');
     child.onExit((status) => {
-      this.countExit(status);
       if (pid === undefined) {
+        this.countExit(status);
         this.reportSpawnFailure(status.spawnError ?? 'EUNKNOWN');
         return this.dispatch({ type: 'spawn-failed', status });
       }
       this.world.own.delete(pid);
-      this.dispatch({ type: 'exited', status, groupAlive: groupAlive(this.world, pid) });
+      if (this.state.phase === 'running' && this.state.pid === pid && this.mayHandOver()) return this.awaitSuccessor(pid, status);
+      this.mainExited(pid, status);
     });
     if (pid !== undefined) {
       this.pgid = pid;
       this.dispatch({ type: 'spawned', pid });
     }
+  }
+
+  private mainExited(pid: number, status: ExitStatus): void {
+    this.countExit(status);
+    this.dispatch({ type: 'exited', status, groupAlive: groupAlive(this.world, this.pgid ?? pid) });
+  }
+
+  // Whether an exit of the main pid may leave a successor: a pidfile, or one named over NOTIFY_SOCKET.
+  private mayHandOver(): boolean {
+    return this.world.successors !== undefined && (this.descriptor.pidfile !== undefined || this.mainPidHint !== undefined || this.readySuccessor !== undefined);
+  }
+
+  // The main pid exited while running: its successor (handover.ts) takes over, or the exit stands.
+  private awaitSuccessor(old: number, status: ExitStatus): void {
+    const successors = this.world.successors!;
+    const wait = new HandoverWait({
+      world: successors,
+      old,
+      candidates: () => [
+        ...(this.mainPidHint !== undefined ? [{ pid: this.mainPidHint, by: 'MAINPID=' }] : []),
+        ...(this.readySuccessor !== undefined ? [{ pid: this.readySuccessor, by: 'READY=1 from it' }] : []),
+      ],
+      pidfile: this.descriptor.pidfile,
+      done: (found) => {
+        this.handover = undefined;
+        if ('pid' in found) return this.takeOver(found.pid, found.by);
+        this.log.info(`main pid ${old} exited (${describeExit(status)}) and left no successor: ${found.reason}`);
+        this.upgrading?.abandon(`the old main process (pid ${old}) exited and no new one took over: ${found.reason}`);
+        this.mainExited(old, status);
+      },
+    });
+    if (wait.pending) this.handover = wait;
+  }
+
+  // A successor becomes the main pid: its exit comes through the reaper.
+  private takeOver(pid: number, by: string): void {
+    const successors = this.world.successors!;
+    const group = successors.procGroup(pid);
+    if (group !== undefined) this.pgid = group;
+    this.mainPidHint = undefined;
+    this.readySuccessor = undefined;
+    successors.adopt(pid, (st) => {
+      if (this.state.pid !== pid) return;
+      this.mainExited(pid, { code: st.code, signal: st.signal });
+    });
+    this.dispatch({ type: 'handover', pid, by });
+    this.upgrading?.handedOver(pid);
   }
 
   // A start that failed before any child existed, reported on a later turn like an asynchronous

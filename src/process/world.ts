@@ -3,7 +3,18 @@ import type { Clock } from '../common/clock.ts';
 import type { Log } from '../log/logger.ts';
 import type { Keeper } from '../log/kept.ts';
 import type { Sink } from '../log/sink.ts';
+import type { ExitWatch } from '../system/reaper.ts';
+import type { HandoverWorld } from './handover.ts';
+import type { NotifyHub } from './notify.ts';
 import type { Spawner } from './spawner.ts';
+
+// What taking over a main pid needs (process/handover.ts, process/upgrade.ts): /proc, the pidfile,
+// and the reaper, which hands the exit status of a process taken over to its watcher.
+export interface Successors extends HandoverWorld {
+  adopt(pid: number, watch: ExitWatch): void;
+  children(pid: number): number[];
+  procGroup(pid: number): number | undefined;
+}
 
 export interface OutputCounts {
   relayed: number;
@@ -31,6 +42,10 @@ export interface ProcessWorld {
   // Whether a process group has a member that has not ended (zombies do not count), or undefined when
   // that cannot be told (system/proc.ts). Set only when nothing reaps (run.ts); absent, kill(2)'s answer stands.
   liveInGroup?: (pgid: number) => boolean | undefined;
+  // sd_notify's socket and its routing (absent: NOTIFY_SOCKET is never given).
+  notify?: NotifyHub;
+  // Absent where nothing reaps (a main pid can be taken over only by a colony that waits for it).
+  successors?: Successors;
   // colony's stdout is the main command's alone: a process with output inherit writes to colony's stderr.
   stdoutTaken?: boolean;
 }

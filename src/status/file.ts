@@ -30,6 +30,10 @@ export interface ProcessStatus {
   leftOut: boolean;
   // Held down by the operator: "stopped" (ctl stop) or "autostart-off" ("autostart": false, not started yet).
   held: 'stopped' | 'autostart-off' | null;
+  // STATUS= it sent over NOTIFY_SOCKET (sd_notify), if any.
+  notifyStatus?: string;
+  // ctl upgrade: how many ended well or not, and the last one's outcome.
+  upgrades?: { done: number; failed: number; last: string | null; running: boolean };
   // Where its lines go: colony's log, its own file, or colony's stdout untouched (not kept for ctl logs).
   output?: 'log' | 'file' | 'inherit';
 }
@@ -60,6 +64,8 @@ export function processStatus(p: SupervisedProcess, o: { nextRun?: Date | undefi
     leftOut: o.leftOut ?? false,
     held: o.held ?? null,
     output: p.descriptor.output.kind,
+    ...(p.notifyStatus !== undefined ? { notifyStatus: p.notifyStatus } : {}),
+    ...(p.upgrades.last !== undefined ? { upgrades: { done: p.upgrades.done, failed: p.upgrades.failed, last: p.upgrades.last, running: p.upgradeInProgress } } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import type { SupervisedProcess } from '../process/supervised.ts';
 import type { Hold } from './holds.ts';
 
 // What came of a message.
-export type Outcome = { ok: true; restarting: Array<{ name: string; starts: number }>; stopping?: string[] } | { ok: false; error: string };
+export type Outcome = { ok: true; restarting: Array<{ name: string; starts: number }>; stopping?: string[]; upgrading?: Array<{ name: string; done: number; failed: number }> } | { ok: false; error: string };
 
 // What a message can reach.
 export interface MessageTargets {
@@ -50,6 +50,16 @@ export function carryOut(message: Message, t: MessageTargets): Outcome {
       const restarting = procs.filter((p) => !(p.descriptor.reloadSignal && p.phase === 'running')).map(before);
       for (const p of procs) p.reload();
       return { ok: true, restarting };
+    }
+    case 'UPGRADE': {
+      if (message.name === t.main?.name) return refused('the main command cannot be upgraded (its end is the end of colony)');
+      const procs = reachable(t, message.name);
+      if (typeof procs === 'string') return refused(procs);
+      if (procs.length > 1) return refused(`"${message.name}" has ${procs.length} instances: upgrade them one at a time (${procs[0]!.name}, ...)`);
+      const p = procs[0]!;
+      const was = { name: p.name, done: p.upgrades.done, failed: p.upgrades.failed };
+      const why = p.upgrade();
+      return why ? refused(why) : { ok: true, restarting: [], upgrading: [was] };
     }
     // A scheduled job is left alone: it runs on its schedule, not on every restart of the others; so is
     // a process held down (stopped by request, or "autostart": false and not started).

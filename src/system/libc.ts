@@ -4,7 +4,9 @@
 // line-buffered child makes is a separate buffer the reader must walk and free — measured here as most
 // of colony's CPU time when relaying a flood of lines).
 // Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { singleExecutable, type Sea } from './self.ts';
@@ -12,6 +14,13 @@ import { singleExecutable, type Sea } from './self.ts';
 export interface Libc {
   // waitpid(pid, NULL, WNOHANG): the pid when reaped, 0 when still running, -1 on error.
   waitpidNoHang(pid: number): number;
+  // waitpid(pid, &status, WNOHANG) for a process whose exit status matters (a main pid colony took
+  // over, process/handover.ts): how it ended once reaped, undefined while it runs (or on error).
+  waitpidExit(pid: number): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  // A datagram socket in the abstract namespace receiving sd_notify messages with their sender's
+  // credentials (SO_PASSCRED): `onMessage` for each. Its address is what NOTIFY_SOCKET gets ("@...").
+  // Throws with the errno's code when it cannot be made.
+  notifySocket(onMessage: (m: NotifyDatagram) => void): NotifySocket;
   // prctl(PR_SET_CHILD_SUBREAPER, 1): true on success.
   setChildSubreaper(): boolean;
   // pipe2(fds, O_CLOEXEC): [read end, write end]; throws with the errno's code on failure.
@@ -32,15 +41,33 @@ export interface Libc {
   execve(path: string, argv: readonly string[], env: readonly string[]): string;
 }
 
+// One datagram on the notify socket: its text, and the sender's pid and uid as the kernel tells them.
+export interface NotifyDatagram {
+  text: string;
+  pid: number;
+  uid: number;
+  // Longer than the buffer (or with more ancillary data than credentials): cut.
+  truncated: boolean;
+}
+
+export interface NotifySocket {
+  readonly address: string;
+  close(): void;
+}
+
 const WNOHANG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
 const O_CLOEXEC = 0o2000000; // the same on x86-64 and arm64
 
 declare const COLONY_BUNDLE: boolean | undefined;
 
+type KoffiFunction = ((...args: unknown[]) => number) & { async(...args: unknown[]): void };
 interface KoffiLike {
-  load(path: string): { func(signature: string): (...args: unknown[]) => number };
+  load(path: string): { func(signature: string): KoffiFunction };
   errno(): number;
+  alloc(type: string, length: number): unknown;
+  address(ptr: unknown): bigint;
+  view(ptr: unknown, length: number): ArrayBuffer;
 }
 
 // The errno names these calls can fail with.
@@ -148,10 +175,17 @@ export function loadLibc(): Libc {
   const signal = lib.func('intptr_t signal(int signum, intptr_t handler)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)'); // variadic: each extra argument's type is named in the call
   const execve = lib.func('int execve(const char *path, const char **argv, const char **envp)');
+  const waitpidInto = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
   const errno = koffi.errno;
   const status = (r: number): 0 | string => (r === 0 ? 0 : errnoCode(errno()));
   return {
     waitpidNoHang: (pid) => waitpid(pid, null, WNOHANG),
+    waitpidExit: (pid) => {
+      const st = new Int32Array(1);
+      if (waitpidInto(pid, st, WNOHANG) !== pid) return undefined;
+      return decodeWaitStatus(st[0]!);
+    },
+    notifySocket: (onMessage) => openNotifySocket(koffi, lib, onMessage),
     setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0,
     pipe: () => {
       const fds = new Int32Array(2);
@@ -175,6 +209,108 @@ export function loadLibc(): Libc {
       }
       execve(path, [...argv, null], [...env, null]);
       return errnoCode(errno());
+    },
+  };
+}
+
+// A wait status as Node reports a child's end: the exit code, or the signal that killed it.
+export function decodeWaitStatus(raw: number): { code: number | null; signal: NodeJS.Signals | null } {
+  const sig = raw & 0x7f;
+  if (sig === 0) return { code: (raw >> 8) & 0xff, signal: null };
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === sig)?.[0] as NodeJS.Signals | undefined;
+  return { code: null, signal: name ?? ('SIGKILL' as NodeJS.Signals) };
+}
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOL_SOCKET = 1;
+const SO_PASSCRED = 16; // the same on x86-64 and arm64
+const SCM_CREDENTIALS = 2;
+const SHUT_RDWR = 2;
+const MSG_TRUNC = 0x20;
+const MSG_CTRUNC = 0x08;
+const DATAGRAM_BYTES = 4096; // sd_notify's messages are short; systemd reads at most a page too
+const CONTROL_BYTES = 64; // CMSG_SPACE(sizeof(struct ucred)) is 32
+// struct msghdr on LP64 (glibc and musl alike, little-endian): name 0, namelen 8, iov 16, iovlen 24,
+// control 32, controllen 40, flags 48; then one struct iovec (base, len) at 56.
+const MSGHDR = 56;
+const IOVEC = 16;
+
+// Node has no datagram unix sockets: the socket is made through libc, and one recvmsg at a time runs
+// blocking on a worker thread (koffi's async call), so an idle colony wakes for nothing. shutdown()
+// ends the pending call (it returns 0) when the socket is closed.
+function openNotifySocket(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, onMessage: (m: NotifyDatagram) => void): NotifySocket {
+  const socket = lib.func('int socket(int domain, int type, int protocol)');
+  const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
+  const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
+  const recvmsg = lib.func('intptr_t recvmsg(int fd, void *msg, int flags)');
+  const shutdown = lib.func('int shutdown(int fd, int how)');
+  const close = lib.func('int close(int fd)');
+  const fail = (what: string): never => {
+    const code = errnoCode(koffi.errno());
+    throw Object.assign(new Error(`${what} failed (${code})`), { code });
+  };
+  const fd = socket(AF_UNIX, SOCK_DGRAM | O_CLOEXEC, 0);
+  if (fd < 0) fail('socket(AF_UNIX, SOCK_DGRAM)');
+  const name = `colony/${process.pid}/${randomBytes(6).toString('hex')}/notify`;
+  const addr = Buffer.alloc(3 + Buffer.byteLength(name));
+  addr.writeUInt16LE(AF_UNIX, 0); // sun_family, then a NUL (the abstract namespace) and the name
+  addr.write(name, 3);
+  const on = Buffer.alloc(4);
+  on.writeInt32LE(1, 0);
+  if (bind(fd, addr, addr.length) !== 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, on, 4) !== 0) {
+    close(fd);
+    fail('binding the notify socket');
+  }
+  // The message header, its iovec, the data and the control buffer in one block that lives as long as
+  // colony (one socket per colony): the worker thread writes into it, the main thread reads it only
+  // once the call has returned.
+  const size = MSGHDR + IOVEC + DATAGRAM_BYTES + CONTROL_BYTES;
+  const mem = koffi.alloc('uint8_t', size);
+  const base = koffi.address(mem);
+  const buf = Buffer.from(koffi.view(mem, size));
+  const data = MSGHDR + IOVEC;
+  const control = data + DATAGRAM_BYTES;
+  let closed = false;
+  let failures = 0;
+  const arm = (): void => {
+    buf.fill(0, 0, MSGHDR + IOVEC);
+    buf.writeBigUInt64LE(base + BigInt(MSGHDR), 16);
+    buf.writeBigUInt64LE(1n, 24);
+    buf.writeBigUInt64LE(base + BigInt(control), 32);
+    buf.writeBigUInt64LE(BigInt(CONTROL_BYTES), 40);
+    buf.writeBigUInt64LE(base + BigInt(data), MSGHDR);
+    buf.writeBigUInt64LE(BigInt(DATAGRAM_BYTES), MSGHDR + 8);
+    recvmsg.async(fd, mem, 0, (err: unknown, n: number) => {
+      if (closed) return void close(fd);
+      if (err || n < 0) {
+        // EINTR and the like (the worker thread's errno is not readable here): tried again, but a
+        // socket that keeps failing is given up rather than spun on.
+        if (++failures < 100) arm();
+        return;
+      }
+      failures = 0;
+      const flags = buf.readInt32LE(48);
+      const controlLength = Number(buf.readBigUInt64LE(40));
+      let pid = 0;
+      let uid = -1;
+      // The first (and only, with CONTROL_BYTES) control message: cmsg_len 8 bytes, level, type, then struct ucred.
+      if (controlLength >= 28 && buf.readInt32LE(control + 8) === SOL_SOCKET && buf.readInt32LE(control + 12) === SCM_CREDENTIALS) {
+        pid = buf.readInt32LE(control + 16);
+        uid = buf.readUInt32LE(control + 20);
+      }
+      const text = buf.toString('utf8', data, data + Math.min(n, DATAGRAM_BYTES));
+      arm();
+      onMessage({ text, pid, uid, truncated: (flags & (MSG_TRUNC | MSG_CTRUNC)) !== 0 });
+    });
+  };
+  arm();
+  return {
+    address: `@${name}`,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      shutdown(fd, SHUT_RDWR);
     },
   };
 }

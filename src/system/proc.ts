@@ -12,14 +12,15 @@ export function procStat(pid: number | 'self'): string[] | undefined {
   }
 }
 
-// colony's direct children, from /proc/self/task/*/children (orphans land on the main thread; any thread is read to be safe).
-export function listChildren(): number[] {
+// colony's direct children (or another process's), from /proc/PID/task/*/children (orphans land on
+// the main thread; any thread is read to be safe).
+export function listChildren(of: number | 'self' = 'self'): number[] {
   const pids: number[] = [];
   try {
-    for (const tid of readdirSync('/proc/self/task')) {
+    for (const tid of readdirSync(`/proc/${of}/task`)) {
       let text: string;
       try {
-        text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+        text = readFileSync(`/proc/${of}/task/${tid}/children`, 'latin1');
       } catch {
         continue;
       }
@@ -29,6 +30,12 @@ export function listChildren(): number[] {
     // /proc not mounted: nothing can be listed
   }
   return pids;
+}
+
+// A process's state letter, parent and process group; undefined when it is gone.
+export function procInfo(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
+  const f = procStat(pid);
+  return f ? { state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]) } : undefined;
 }
 
 // The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names one process for good.

@@ -12,14 +12,27 @@ export interface Reaper {
   schedule(): void;
 }
 
+export type ExitWatch = (status: { code: number | null; signal: NodeJS.Signals | null }) => void;
+
 // Creates the reaper; `onReaped` runs with the count after every sweep that reaped something.
-export function createReaper(libc: Libc, own: Set<number>, log: Log, onReaped: (count: number) => void, list: () => number[] = listChildren): Reaper {
+// `watched`: children colony took over as a process's main pid (process/handover.ts), whose exit
+// status is handed to their watcher instead of being discarded.
+export function createReaper(libc: Pick<Libc, 'waitpidNoHang' | 'waitpidExit'>, own: Set<number>, log: Log, onReaped: (count: number) => void, list: () => number[] = listChildren, watched: Map<number, ExitWatch> = new Map()): Reaper {
   let scheduled = false;
   const reaper: Reaper = {
     sweep() {
       let reaped = 0;
       for (const pid of list()) {
         if (own.has(pid)) continue;
+        const watch = watched.get(pid);
+        if (watch) {
+          const status = libc.waitpidExit(pid);
+          if (status) {
+            watched.delete(pid);
+            watch(status);
+          }
+          continue;
+        }
         const r = libc.waitpidNoHang(pid);
         if (r === pid) reaped++;
       }

@@ -10,7 +10,7 @@ const nothingAsync = async (): Promise<void> => undefined;
 const handlers: Handlers = {
   run: nothing,
   nativeModule: nothing,
-  ctl: { add: nothing, remove: nothing, restart: nothingAsync, reload: nothingAsync, restartAll: nothingAsync, restartGroup: nothingAsync, signal: nothingAsync, stopStart: nothingAsync, status: nothing, logs: nothingAsync, events: nothingAsync, check: nothing, validate: nothing },
+  ctl: { add: nothing, remove: nothing, restart: nothingAsync, reload: nothingAsync, upgrade: nothingAsync, restartAll: nothingAsync, restartGroup: nothingAsync, signal: nothingAsync, stopStart: nothingAsync, status: nothing, logs: nothingAsync, events: nothingAsync, check: nothing, validate: nothing },
 };
 
 // The program with its error output kept (not printed), on every command.

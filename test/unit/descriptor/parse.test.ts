@@ -214,7 +214,7 @@ describe('JSON Schema (same source as the validation)', () => {
     const s = descriptorJsonSchema() as { properties: Record<string, { description?: string; oneOf?: unknown[] }>; required?: string[] };
     for (const key of Object.keys(descriptorSchema.shape)) assert.equal(s.properties[key]?.description, KEY_DESCRIPTIONS[key], key);
     assert.deepEqual(s.required, ['args']);
-    assert.equal(s.properties.ready?.oneOf?.length, 5);
+    assert.equal(s.properties.ready?.oneOf?.length, 6);
   });
 });
 

@@ -66,7 +66,7 @@ describe('bad messages', () => {
   });
 
   test('unknown type', () => {
-    assert.match(error({ type: 'PAUSE', name: 'web' }), /^unknown message type "PAUSE" \(known: RESTART, RELOAD, RESTART-ALL, RESTART-GROUP, SIGNAL, STOP, START\)$/);
+    assert.match(error({ type: 'PAUSE', name: 'web' }), /^unknown message type "PAUSE" \(known: RESTART, RELOAD, UPGRADE, RESTART-ALL, RESTART-GROUP, SIGNAL, STOP, START\)$/);
     assert.match(error({ type: 'restart', name: 'web' }), /unknown message type "restart"/);
   });
 
