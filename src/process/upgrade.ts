@@ -6,7 +6,7 @@
 import type { Clock, Timer } from '../common/clock.ts';
 
 // How often the old main pid's children are looked at (to see a new one die before it was ready).
-export const UPGRADE_POLL_MS = 250;
+export const UPGRADE_POLL_MS = 100;
 
 export type UpgradeOutcome = { ok: true; pid: number } | { ok: false; reason: string };
 
