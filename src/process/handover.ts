@@ -63,7 +63,12 @@ export class HandoverWait {
   private timer: Timer | undefined;
   private finished = false;
 
-  constructor(o: { world: HandoverWorld; old: number; candidates: () => Array<{ pid: number; by: string }>; pidfile: string | undefined; waitMs?: number; done: (f: Found) => void }) {
+  // `heirs`: whether a process that could still take over is left (a child of colony in the old main
+  // pid's process group): without one the pidfile is not waited for — a crash is restarted at once.
+  private readonly heirs: () => boolean;
+
+  constructor(o: { world: HandoverWorld; old: number; candidates: () => Array<{ pid: number; by: string }>; pidfile: string | undefined; waitMs?: number; heirs?: () => boolean; done: (f: Found) => void }) {
+    this.heirs = o.heirs ?? (() => true);
     this.world = o.world;
     this.old = o.old;
     this.candidates = o.candidates;
@@ -96,6 +101,7 @@ export class HandoverWait {
     this.timer = undefined;
     const r = this.look();
     if ('pid' in r || this.world.clock.now() >= this.deadline) return this.finish(r);
+    if (!this.heirs()) return this.finish({ reason: `${r.reason}; no process of its group is left to take over` });
     this.timer = this.world.clock.setTimeout(() => this.attempt(), PIDFILE_POLL_MS);
   }
 

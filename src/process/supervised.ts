@@ -397,6 +397,10 @@ export class SupervisedProcess implements NotifyTarget {
         ...(this.readySuccessor !== undefined ? [{ pid: this.readySuccessor, by: 'READY=1 from it' }] : []),
       ],
       pidfile: this.descriptor.pidfile,
+      heirs: () => {
+        const group = this.pgid ?? old;
+        return successors.children(successors.self).some((p) => !successors.taken(p) && successors.procGroup(p) === group);
+      },
       done: (found) => {
         this.handover = undefined;
         if ('pid' in found) return this.takeOver(found.pid, found.by);
