@@ -135,6 +135,17 @@ describe('the single executable in a Debian root without Node.js', { timeout: 60
     }, 60_000);
     assert.match(body2, /hello from gunicorn worker/);
 
+    // ctl upgrade web: gunicorn's USR2 and READY=1 through the single executable; the new master is the main pid, no restart
+    const upMark = c.records.length;
+    const upgrade = c.exec('/usr/local/bin/colony', 'ctl', 'upgrade', 'web', '--wait', '--timeout', '25');
+    assert.equal(upgrade.status, 0, `${JSON.stringify(upgrade)}\n${c.log().slice(-3000)}`);
+    // (exec blocks this process: colony's log is read on once it returns)
+    const handed = await waitFor('the hand-over in the log', () => c.records.slice(upMark).find((r) => r.proc === 'web' && /^main pid handed over: \d+ → \d+ \(READY=1 from it\)/.test(String(r.msg))), 30_000);
+    const master3 = Number(handed.pid);
+    assert.notEqual(master3, master2);
+    assert.equal(c.records.slice(upMark).find((r) => r.proc === 'web' && r.msg === 'started'), undefined, 'no restart');
+    await waitFor('the upgraded master to answer', () => c.http('/')?.includes(`(master ${master3})`), 60_000);
+
     // celery: redis up, the worker runs a task queued by the web app; beat is up
     await waitFor('redis ready', () => c.output('redis').some((l) => /Ready to accept connections/.test(l)), 60_000);
     await waitFor('celery worker ready', () => c.output('worker').some((l) => /ready\./.test(l)), 90_000);
