@@ -18,7 +18,7 @@ import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
 import { defaultPolicy } from './process/policy.ts';
 import { childSpawner } from './process/spawner.ts';
-import { groupHasLive, listChildren, procInfo, procStart } from './system/proc.ts';
+import { groupHasLive, listChildren, procInfo, procStart, procStat } from './system/proc.ts';
 import { MemoryTrim, v8Trim } from './system/memory-trim.ts';
 import { createReaper, type ExitWatch } from './system/reaper.ts';
 import { NotifyHub } from './process/notify.ts';
@@ -108,6 +108,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
         procState: (pid) => procInfo(pid),
         procGroup: (pid) => procInfo(pid)?.pgrp,
         children: (pid) => listChildren(pid),
+        argStart: (pid) => procStat(pid)?.[45],
         self: process.pid,
         taken: (pid) => own.has(pid) || watched.has(pid),
         adopt: (pid, watch) => {

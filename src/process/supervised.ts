@@ -194,7 +194,7 @@ export class SupervisedProcess implements NotifyTarget {
     const successors = this.world.successors;
     const up = new Upgrade(
       { old, signal, stopSignal: this.policy.stopSignal, timeoutMs: d.ready.timeoutMs, killTimeMs: this.policy.killTimeMs },
-      { clock: this.world.clock, children: (pid) => successors.children(pid), send: (pid, sig) => this.send(sig, pid) },
+      { clock: this.world.clock, children: (pid) => successors.children(pid), argStart: (pid) => successors.argStart(pid), send: (pid, sig) => this.send(sig, pid) },
       (o) => this.upgraded(o),
     );
     this.upgrading = up;

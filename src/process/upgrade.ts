@@ -14,6 +14,9 @@ export interface UpgradeWorld {
   clock: Clock;
   // The pids whose parent is `pid` (/proc).
   children(pid: number): number[];
+  // Where a process's arguments start in its memory (/proc/PID/stat's arg_start): a child that only
+  // forked (a worker) has its parent's; one that has executed a program (a new master) has its own.
+  argStart(pid: number): string | undefined;
   // kill(2) of one pid; false when it is gone.
   send(pid: number, signal: NodeJS.Signals): boolean;
 }
@@ -33,6 +36,7 @@ export class Upgrade {
   private readonly world: UpgradeWorld;
   private readonly finished: (o: UpgradeOutcome) => void;
   private readonly before: Set<number>;
+  private readonly oldArgs: string | undefined;
   private readonly seen = new Set<number>();
   private timeout: Timer | undefined;
   private poll: Timer | undefined;
@@ -44,6 +48,17 @@ export class Upgrade {
     this.world = world;
     this.finished = finished;
     this.before = new Set(world.children(plan.old));
+    this.oldArgs = world.argStart(plan.old);
+  }
+
+  // The old main pid's children that appeared since the upgrade signal and have executed a program:
+  // the new main process (workers it forks meanwhile are not).
+  private fresh(): number[] {
+    return this.world.children(this.plan.old).filter((p) => {
+      if (this.before.has(p)) return false;
+      const args = this.world.argStart(p);
+      return args !== undefined && args !== this.oldArgs;
+    });
   }
 
   get active(): boolean {
@@ -91,7 +106,7 @@ export class Upgrade {
     this.poll = this.world.clock.setTimeout(() => {
       this.poll = undefined;
       if (this.over || this.successor !== undefined) return;
-      const now = this.world.children(this.plan.old).filter((p) => !this.before.has(p));
+      const now = this.fresh();
       for (const p of now) this.seen.add(p);
       if (this.seen.size > 0 && now.length === 0) return this.rollback(`the new main process (pid ${[...this.seen].join(', ')}) exited before it was ready`);
       this.schedulePoll();
@@ -101,7 +116,7 @@ export class Upgrade {
   // The new processes are stopped (then killed after the kill time); the old main pid goes on.
   private rollback(reason: string): void {
     if (this.over) return;
-    const fresh = this.world.children(this.plan.old).filter((p) => !this.before.has(p));
+    const fresh = this.fresh();
     for (const p of fresh) this.world.send(p, 'SIGTERM');
     if (fresh.length > 0) {
       this.world.clock.setTimeout(() => {

@@ -14,6 +14,7 @@ export interface Successors extends HandoverWorld {
   adopt(pid: number, watch: ExitWatch): void;
   children(pid: number): number[];
   procGroup(pid: number): number | undefined;
+  argStart(pid: number): string | undefined;
 }
 
 export interface OutputCounts {
