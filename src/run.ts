@@ -283,6 +283,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
       orphansReaped: () => orphansReaped,
       messages: () => messages?.counts ?? { handled: 0, rejected: 0 },
       badDescriptors: () => config.badFiles,
+      notify: () => ({ taken: (world.notify?.counts.received ?? 0) - (world.notify?.counts.ignored ?? 0), ignored: world.notify?.counts.ignored ?? 0 }),
       output: () => world.counts,
     });
     const server = serveMetrics(o.metrics, registry, log);

@@ -34,6 +34,8 @@ export interface MetricsSource {
   messages(): { handled: number; rejected: number };
   badDescriptors(): number;
   output(): { relayed: number; dropped: number };
+  // sd_notify messages: taken by the process they came from, or ignored (no supervised sender).
+  notify(): { taken: number; ignored: number };
 }
 
 const NODE_COLLECTORS = [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors, heapSizeAndUsed, version];
@@ -95,6 +97,18 @@ export function metricsRegistry(source: MetricsSource): Registry {
       const m = source.messages();
       this.inc({ outcome: 'handled' }, m.handled);
       this.inc({ outcome: 'rejected' }, m.rejected);
+    },
+  });
+  new Counter({
+    name: 'colony_notify_messages_total',
+    help: 'sd_notify messages over NOTIFY_SOCKET by outcome: taken by the process they came from, or ignored (the sender is no supervised process nor one of their descendants).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      const n = source.notify();
+      this.inc({ outcome: 'taken' }, n.taken);
+      this.inc({ outcome: 'ignored' }, n.ignored);
     },
   });
   new Gauge({ name: 'colony_bad_descriptors', help: 'Descriptor files in the config directory that are refused (each named in the log).', registers, collect() { this.set(source.badDescriptors()); } });

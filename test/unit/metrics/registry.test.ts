@@ -9,7 +9,7 @@ function view(over: Partial<ProcessView>): ProcessView {
 
 test('per-process and colony metrics, as the source says at each scrape', async () => {
   let procs = [view({ groups: ['front', 'api'], restarts: 2, exits: new Map([['signal', 2]]), lines: { stdout: 5, stderr: 1 }, healthy: true }), view({ name: 'job', phase: 'failed', ready: false, lastExitCode: 3, exits: new Map([['failure', 4]]) })];
-  const source: MetricsSource = { processes: () => procs, orphansReaped: () => 7, messages: () => ({ handled: 3, rejected: 1 }), badDescriptors: () => 2, output: () => ({ relayed: 6, dropped: 0 }) };
+  const source: MetricsSource = { processes: () => procs, orphansReaped: () => 7, messages: () => ({ handled: 3, rejected: 1 }), badDescriptors: () => 2, output: () => ({ relayed: 6, dropped: 0 }), notify: () => ({ taken: 5, ignored: 4 }) };
   const registry = metricsRegistry(source);
   const text = await registry.metrics();
   for (const line of [
@@ -28,6 +28,8 @@ test('per-process and colony metrics, as the source says at each scrape', async 
     'colony_orphans_reaped_total 7',
     'colony_messages_total{outcome="handled"} 3',
     'colony_messages_total{outcome="rejected"} 1',
+    'colony_notify_messages_total{outcome="taken"} 5',
+    'colony_notify_messages_total{outcome="ignored"} 4',
     'colony_bad_descriptors 2',
     'colony_output_lines_total 6',
     'colony_output_dropped_lines_total 0',
