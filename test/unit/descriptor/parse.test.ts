@@ -246,10 +246,42 @@ describe("colony's keys: garbage in each gives one error naming the key and the 
     [{ watch: [] }, /^"watch" must not be empty, got \[\]$/],
     [{ output: 'relative.log' }, /^"output" must be "log", "inherit" or an absolute file path, got "relative\.log"$/],
     [{ python_unbuffered: 'no' }, /^"python_unbuffered" must be true or false, got "no"$/],
+    [{ pidfile: 'run/web.pid' }, /^"pidfile" must be an absolute path, got "run\/web\.pid"$/],
+    [{ pidfile: 5 }, /^"pidfile" must be an absolute path, got 5$/],
+    [{ watchdog: 0 }, /^"watchdog" must be more than 0 seconds, got 0$/],
+    [{ watchdog: -5 }, /^"watchdog" must be more than 0 seconds, got -5$/],
+    [{ watchdog: '30' }, /^"watchdog" must be a number of seconds, got "30"$/],
+    [{ upgrade_signal: 'SIGFOO' }, /^"upgrade_signal" is not a signal name .*, got "SIGFOO"$/],
+    [{ upgrade_signal: 12 }, /^"upgrade_signal" must be a signal name .*, got 12$/],
+    [{ ready: { notify: false } }, /^"ready\.notify" must be true \(the process says READY=1 over NOTIFY_SOCKET\), got false$/],
+    [{ ready: { notify: 'yes' } }, /^"ready\.notify" must be true .*, got "yes"$/],
+    [{ ready: { notify: true, tcp: '127.0.0.1:80' } }, /^"ready" needs exactly one of .*"notify", got /],
+    [{ health: { notify: true } }, /^"health" cannot be \{"notify": true\}: readiness is told over NOTIFY_SOCKET/],
   ];
   for (const [fields, pattern] of cases) {
     test(Object.keys(fields)[0]!, () => assert.match(errorFor(fields), pattern));
   }
+});
+
+describe('sd_notify and hand-over keys', () => {
+  test('defaults: no pidfile, no watchdog, no upgrade signal', () => {
+    const d = parsed('{"args": ["/bin/true"]}');
+    assert.equal(d.pidfile, undefined);
+    assert.equal(d.watchdogMs, undefined);
+    assert.equal(d.upgradeSignal, undefined);
+  });
+
+  test('"ready": {"notify": true} with its timeout; watchdog in ms; pidfile and upgrade_signal as given', () => {
+    const d = parsed(JSON.stringify({ args: ['/bin/true'], ready: { notify: true, timeout: 20 }, watchdog: 1.5, pidfile: '/run/colony/web.pid', upgrade_signal: 'SIGHUP' }));
+    assert.deepEqual(d.ready, { kind: 'notify', target: true, timeoutMs: 20_000 });
+    assert.equal(d.watchdogMs, 1500);
+    assert.equal(d.pidfile, '/run/colony/web.pid');
+    assert.equal(d.upgradeSignal, 'SIGHUP');
+  });
+
+  test('"ready": {"notify": true} waits 60 s by default', () => {
+    assert.equal(parsed('{"args": ["/bin/true"], "ready": {"notify": true}}').ready?.timeoutMs, 60_000);
+  });
 });
 
 describe('autostart, env_file, expand_env', () => {

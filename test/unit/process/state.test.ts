@@ -23,6 +23,7 @@ const EVENTS = {
   'kill-timeout': { type: 'kill-timeout' },
   'kill-now': { type: 'kill-now' },
   'restart-timeout': { type: 'restart-timeout' },
+  handover: { type: 'handover', pid: 77, by: 'pidfile /run/app.pid' },
 } satisfies Record<string, Event>;
 type EventName = keyof typeof EVENTS;
 const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
@@ -82,6 +83,7 @@ const TABLE: readonly Row[] = [
   ['idle', 'kill-timeout', 'idle', 'policy', []],
   ['idle', 'kill-now', 'idle', 'policy', []],
   ['idle', 'restart-timeout', 'idle', 'policy', []],
+  ['idle', 'handover', 'idle', 'policy', []],
 
   // starting: waits for spawned/spawn-failed; a stop is remembered for later.
   ['starting', 'start', 'starting', 'policy', []],
@@ -95,6 +97,7 @@ const TABLE: readonly Row[] = [
   ['starting', 'kill-timeout', 'starting', 'policy', []],
   ['starting', 'kill-now', 'starting', 'stop', []],
   ['starting', 'restart-timeout', 'starting', 'policy', []],
+  ['starting', 'handover', 'starting', 'policy', []],
 
   // running: exit drains the group or backs off; stop/restart send the stop signal and arm the kill timer.
   ['running', 'start', 'running', 'policy', []],
@@ -108,6 +111,7 @@ const TABLE: readonly Row[] = [
   ['running', 'kill-timeout', 'running', 'policy', []],
   ['running', 'kill-now', 'stopping', 'stop', ['clear kill', 'SIGKILL group']],
   ['running', 'restart-timeout', 'running', 'policy', []],
+  ['running', 'handover', 'running', 'policy', []],
 
   // stopping (then: stop): the kill timer already runs, so draining does not arm it again.
   ['stopping', 'start', 'stopping', 'stop', []],
@@ -121,6 +125,7 @@ const TABLE: readonly Row[] = [
   ['stopping', 'kill-timeout', 'stopping', 'stop', ['SIGKILL group']],
   ['stopping', 'kill-now', 'stopping', 'stop', ['clear kill', 'SIGKILL group']],
   ['stopping', 'restart-timeout', 'stopping', 'stop', []],
+  ['stopping', 'handover', 'stopping', 'stop', []],
 
   // draining: waits for the group to empty; SIGKILL at the kill time.
   ['draining', 'start', 'draining', 'policy', []],
@@ -134,6 +139,7 @@ const TABLE: readonly Row[] = [
   ['draining', 'kill-timeout', 'draining', 'policy', ['SIGKILL group']],
   ['draining', 'kill-now', 'draining', 'policy', ['clear kill', 'SIGKILL group']],
   ['draining', 'restart-timeout', 'draining', 'policy', []],
+  ['draining', 'handover', 'draining', 'policy', []],
 
   // backoff: the restart timer spawns; a request spawns at once; stop cancels the timer.
   ['backoff', 'start', 'starting', 'policy', ['clear restart', 'spawn']],
@@ -147,6 +153,7 @@ const TABLE: readonly Row[] = [
   ['backoff', 'kill-timeout', 'backoff', 'policy', []],
   ['backoff', 'kill-now', 'stopped', 'policy', ['clear restart']],
   ['backoff', 'restart-timeout', 'starting', 'policy', ['spawn']],
+  ['backoff', 'handover', 'backoff', 'policy', []],
 
   // stopped: final, but start/restart bring it back.
   ['stopped', 'start', 'starting', 'policy', ['spawn']],
@@ -160,6 +167,7 @@ const TABLE: readonly Row[] = [
   ['stopped', 'kill-timeout', 'stopped', 'stop', []],
   ['stopped', 'kill-now', 'stopped', 'stop', []],
   ['stopped', 'restart-timeout', 'stopped', 'stop', []],
+  ['stopped', 'handover', 'stopped', 'stop', []],
 
   // exited: final, but start/restart bring it back.
   ['exited', 'start', 'starting', 'policy', ['spawn']],
@@ -173,6 +181,7 @@ const TABLE: readonly Row[] = [
   ['exited', 'kill-timeout', 'exited', 'policy', []],
   ['exited', 'kill-now', 'exited', 'policy', []],
   ['exited', 'restart-timeout', 'exited', 'policy', []],
+  ['exited', 'handover', 'exited', 'policy', []],
   // failed (gave up after max_fast_restarts): like exited; start/restart revive it.
   ['failed', 'start', 'starting', 'policy', ['spawn']],
   ['failed', 'spawned', 'failed', 'policy', []],
@@ -185,6 +194,7 @@ const TABLE: readonly Row[] = [
   ['failed', 'kill-timeout', 'failed', 'policy', []],
   ['failed', 'kill-now', 'failed', 'policy', []],
   ['failed', 'restart-timeout', 'failed', 'policy', []],
+  ['failed', 'handover', 'failed', 'policy', []],
 ];
 
 describe('transition table', () => {
@@ -201,8 +211,8 @@ describe('transition table', () => {
       assert.equal(result.state.phase, to, 'phase');
       assert.equal(result.state.then, then, 'then');
       assert.deepEqual(brief(result.effects), effects, 'effects');
-      // A no-op changes nothing at all.
-      if (to === from && effects.length === 0 && then === before.then) assert.deepEqual(result.state, before);
+      // A no-op changes nothing at all (a hand-over while running changes the pid only: see below).
+      if (to === from && effects.length === 0 && then === before.then && !(from === 'running' && event === 'handover')) assert.deepEqual(result.state, before);
     });
   }
 });
@@ -280,6 +290,29 @@ describe('transition details', () => {
     const { state, effects } = transition(killed, EVENTS['exited+group'], POLICY, 5001);
     assert.equal(state.phase, 'draining');
     assert.deepEqual(brief(effects), ['SIGKILL group', 'watch-group']);
+  });
+});
+
+describe('handover: the main pid exited and left a successor', () => {
+  test('while running: the pid changes, nothing else (same phase, start time and count: no restart), and it is logged', () => {
+    const before: State = { ...stateIn('running'), startedAt: 120, starts: 3, delayMs: 4000, fastDeaths: 2 };
+    const { state, effects } = transition(before, EVENTS.handover, POLICY, 9000);
+    assert.deepEqual(state, { ...before, pid: 77 });
+    assert.deepEqual(effects, [{ type: 'log', level: 'info', msg: 'main pid handed over: 42 → 77 (pidfile /run/app.pid), no restart', fields: { pid: 77, from: 42 } }]);
+  });
+
+  for (const phase of PHASES.filter((p) => p !== 'running')) {
+    test(`in ${phase} it changes nothing and says nothing`, () => {
+      const before = stateIn(phase);
+      assert.deepEqual(transition(before, EVENTS.handover, POLICY, NOW), { state: before, effects: [] });
+    });
+  }
+
+  test('the successor\'s exit is then handled as the main pid\'s', () => {
+    const handed = transition(stateIn('running'), EVENTS.handover, POLICY, 9000).state;
+    const { state } = transition(handed, EVENTS['exited-alone'], POLICY, 9500);
+    assert.equal(state.phase, 'starting', 'a long run: restarted at once');
+    assert.equal(state.starts, 2);
   });
 });
 
