@@ -101,7 +101,10 @@ export class ProcessChecks {
         });
       }
     }
-    this.armWatchdog();
+    if (this.host.definition().watchdogMs !== undefined && this.world.notify?.address() === undefined) {
+      // It has no socket to send WATCHDOG=1 to: a watchdog would restart it every interval, forever.
+      this.log.error('watchdog is unusable: colony has no notify socket; not watched');
+    } else this.armWatchdog();
     for (const plan of this.healthPlans()) {
       const checker = new HealthChecker({
         ...plan,

@@ -217,12 +217,13 @@ describe('the watchdog (ProcessChecks)', () => {
     assert.equal(down.host.restarts, 0);
   });
 
-  test('without a notify socket the process cannot send WATCHDOG=1: it is not restarted for that', { todo: 'checks.ts arms the watchdog even when there is no NOTIFY_SOCKET to give (no hub, or the socket cannot be opened): the process is restarted every "watchdog" seconds forever' }, () => {
+  test('without a notify socket the process cannot send WATCHDOG=1: it is not restarted for that', () => {
     for (const hub of ['none', 'broken'] as const) {
-      const { clock, host, checks } = setup({ watchdog: 2 }, hub);
+      const { clock, host, log, checks } = setup({ watchdog: 2 }, hub);
       checks.cameUp();
       clock.advance(10_000);
       assert.equal(host.restarts, 0, `${hub}: restarted ${host.restarts} times for pings it had no socket to send`);
+      assert.deepEqual(errorLines(log), ['watchdog is unusable: colony has no notify socket; not watched'], `${hub}: said once, when it came up`);
     }
   });
 });
