@@ -4,7 +4,7 @@
 # debootstrap: the image test's Debian root · binutils, binutils-aarch64-linux-gnu: stripping the single executables
 # patchelf: the glibc-carrying build for roots without glibc · musl-tools (musl), busybox-static: the musl root test
 # qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: starting the arm64 executable here
-# gunicorn, celery, python3-celery, python3-redis, redis-server, python3-django: the real-service tests
+# gunicorn, celery, python3-celery, python3-redis, redis-server, python3-django, python3-uvicorn, python3-rq: the real-service tests
 # (test/services), run on Debian's /usr/bin/python3; colony supervises its own redis-server there
 set -eu
 need=""
@@ -30,6 +30,8 @@ check qemu-aarch64-static qemu-user-static
 [ -d /usr/lib/python3/dist-packages/redis ] || need="$need python3-redis"
 [ -x /usr/bin/redis-server ] || need="$need redis-server"
 [ -d /usr/lib/python3/dist-packages/django ] || need="$need python3-django"
+[ -d /usr/lib/python3/dist-packages/uvicorn ] || need="$need python3-uvicorn"
+[ -x /usr/bin/rq ] || need="$need python3-rq"
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
