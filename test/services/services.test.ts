@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Colony, FIXTURES, ROOT, runCli, scratch, writeAtomic, type Rec } from '../helpers/colony.ts';
+import { freePort, serving } from '../helpers/http.ts';
 import { alive, children, nsPid } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -29,40 +28,6 @@ const STEP_MS = 30_000;
 
 const missing = [PY, GUNICORN, CELERY, REDIS, '/usr/lib/python3/dist-packages/celery', '/usr/lib/python3/dist-packages/redis', '/usr/lib/python3/dist-packages/django'].filter((p) => !existsSync(p));
 const skip = missing.length > 0 ? `Debian packages missing (${missing.join(', ')}): run scripts/test-deps.sh as root` : false;
-
-// A TCP port nothing listens on right now (bound to 0, then closed).
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
-
-// One GET on a fresh connection (no keep-alive: a pooled socket must not outlive a server).
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = http.get(url, { agent: false, headers: { connection: 'close' }, timeout: 5000 }, (r) => {
-      let body = '';
-      r.setEncoding('utf8').on('data', (d: string) => (body += d));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      r.on('error', rej);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timeout`)));
-    req.on('error', rej);
-  });
-}
-
-// Waits until the URL answers 200 with a body matching `re`; returns the match.
-function serving(url: string, re: RegExp, what: string, timeoutMs = STEP_MS): Promise<RegExpExecArray> {
-  return waitFor(what, async () => {
-    const r = await get(url);
-    return r.status === 200 ? (re.exec(r.body) ?? undefined) : undefined;
-  }, timeoutMs, 100);
-}
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
