@@ -25,6 +25,23 @@ await build({
   legalComments: 'none',
   plugins: [
     {
+      // pino's transports run in worker threads (thread-stream); colony writes its own destination and never
+      // starts one. Their modules (worker_threads, thread-stream) would be loaded at every start for nothing
+      // (~1.5 ms): pino's transport module becomes one that says so if called, and tools.js, which asks
+      // worker_threads only whether it runs on the main thread, is told that it does (colony has no workers).
+      name: 'pino-without-transports',
+      setup(b) {
+        const inPino = (importer: string): boolean => importer.includes(`${'/'}pino${'/'}`);
+        b.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, (args) => (inPino(args.importer) ? { path: 'pino-transport', namespace: 'stub' } : undefined));
+        b.onResolve({ filter: /^worker_threads$/ }, (args) => (inPino(args.importer) ? { path: 'pino-worker-threads', namespace: 'stub' } : undefined));
+        b.onLoad({ filter: /^pino-transport$/, namespace: 'stub' }, () => ({
+          contents: "module.exports = function transport() { throw new Error('pino transports are not part of colony'); };",
+          loader: 'js',
+        }));
+        b.onLoad({ filter: /^pino-worker-threads$/, namespace: 'stub' }, () => ({ contents: 'module.exports = { isMainThread: true };', loader: 'js' }));
+      },
+    },
+    {
       // zod re-exports every locale (~290 KB) for z.locales, which colony never uses (its messages are its
       // own; zod's English one is imported separately): the index is replaced by an empty module.
       name: 'zod-without-locales',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, colonyMeets, Fifo, now, Pid1, ROOT, SEA, startTracked, takeTurns, valuesOf, type Timing } from '../lib.ts';
 import type { Row, Workload } from '../workload.ts';
 
+const FLOOR = join(ROOT, 'bench/floors/init.cjs');
 const GOAL = 1.5; // within 1.5× of `node -e 0`
 const CHECK_GOAL = 1.3; // ctl check: within 1.3× of `node -e 0`
 
@@ -98,6 +99,8 @@ export const run: Workload = async (ctx) => {
     { key: 'node', once: bareNodeStart },
   ];
   if (ctx.sea) variants.push({ key: 'colony-sea', once: colony('colony-sea', [SEA]) });
+  // The floor: a Node script that only spawns the fixture, relays its output and passes SIGTERM on.
+  variants.push({ key: 'node floor', once: peer('node floor', (fifo) => [process.execPath, FLOOR, ...announce(fifo, 'svc')], 0) });
   // tini's -e 143 maps the exit status of its SIGTERM-ed child to 0; dumb-init exits with it (128 + 15).
   if (tini) variants.push({ key: 'tini', once: peer('tini', (fifo) => [tini, '-s', '-e', '143', '--', ...announce(fifo, 'svc')], 0) });
   if (dumbInit) variants.push({ key: 'dumb-init', once: peer('dumb-init', (fifo) => [dumbInit, ...announce(fifo, 'svc')], 143) });

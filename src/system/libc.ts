@@ -4,7 +4,6 @@
 // line-buffered child makes is a separate buffer the reader must walk and free — measured here as most
 // of colony's CPU time when relaying a flood of lines).
 // Through koffi. In the bundle, koffi's native file sits beside dist/colony.cjs (see scripts/build.ts).
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -252,6 +251,8 @@ function openNotifySocket(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, 
   };
   const fd = socket(AF_UNIX, SOCK_DGRAM | O_CLOEXEC, 0);
   if (fd < 0) fail('socket(AF_UNIX, SOCK_DGRAM)');
+  // node:crypto only here (a process with "ready": {"notify": true}): loading it costs ~3 ms of every start.
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   const name = `colony/${process.pid}/${randomBytes(6).toString('hex')}/notify`;
   const addr = Buffer.alloc(3 + Buffer.byteLength(name));
   addr.writeUInt16LE(AF_UNIX, 0); // sun_family, then a NUL (the abstract namespace) and the name
