@@ -1,8 +1,9 @@
 // colony's bundle started as a real PID 1 (unshare --pid --fork --mount-proc), with its JSON log
 // collected and parsed, and helpers to wait for records, find its processes and stop it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { NOTE_FILE } from '../../src/messages/note.ts';
+import { STATUS_FILE, type ProcessStatus, type Status } from '../../src/status/file.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onLines, parseRecord } from './lines.ts';
@@ -91,6 +92,12 @@ export abstract class Launched {
   // colony's pid as seen from here.
   get pid(): number {
     return this.launch.pid;
+  }
+
+  // A process's entry in colony's status file as it is now (undefined: not there).
+  processStatus(name: string): ProcessStatus | undefined {
+    const status = JSON.parse(readFileSync(join(this.dirs.state, STATUS_FILE), 'utf8')) as Status;
+    return status.processes.find((p) => p.name === name);
   }
 }
 

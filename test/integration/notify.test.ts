@@ -10,25 +10,13 @@ import { after, describe, it } from 'node:test';
 import { Colony, FIXTURES, runCli, writeAtomic, type Rec } from '../helpers/colony.ts';
 import { cmdline, nsPid } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { ProcessStatus } from '../../src/status/file.ts';
 
 const PY = '/usr/bin/python3';
 const NOTIFY = join(FIXTURES, 'notify.py');
 const svc = (steps: string[], extra: object = {}): object => ({ args: [PY, NOTIFY, ...steps], ...extra });
 
-interface StatusLine {
-  name: string;
-  state: string;
-  pid: number | null;
-  restarts: number;
-  ready: boolean;
-  notifyStatus?: string;
-  since: string;
-}
-
-function status(c: Colony): StatusLine[] {
-  return (JSON.parse(readFileSync(join(c.dirs.state, 'status.json'), 'utf8')) as { processes: StatusLine[] }).processes;
-}
-const proc = (c: Colony, name: string): StatusLine | undefined => status(c).find((p) => p.name === name);
+const proc = (c: Colony, name: string): ProcessStatus | undefined => c.processStatus(name);
 
 // The host pid of the process whose command line ends with these words.
 function hostPid(c: Colony, tail: string): number | undefined {

@@ -13,6 +13,7 @@ import { Colony, FIXTURES, runCli, type Rec } from '../helpers/colony.ts';
 import { freePort, get, serving } from '../helpers/http.ts';
 import { cmdline, nsPid } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { ProcessStatus } from '../../src/status/file.ts';
 
 const GUNICORN = '/usr/bin/gunicorn';
 const APP = join(FIXTURES, 'services/upgradeapp');
@@ -22,15 +23,7 @@ const STEP_MS = 30_000;
 
 const skip = existsSync(GUNICORN) ? false : 'Debian package gunicorn missing: run scripts/test-deps.sh as root';
 
-interface StatusLine {
-  name: string;
-  state: string;
-  pid: number | null;
-  restarts: number;
-  since: string;
-  upgrades?: { done: number; failed: number; last: string | null; running: boolean };
-}
-const webStatus = (c: Colony): StatusLine => (JSON.parse(readFileSync(join(c.dirs.state, 'status.json'), 'utf8')) as { processes: StatusLine[] }).processes.find((p) => p.name === 'web')!;
+const webStatus = (c: Colony): ProcessStatus => c.processStatus('web')!;
 
 // GET every 20 ms until stopped: how many requests failed (refused, reset, not 200), and the versions served.
 function clientLoop(url: string): { stop: () => Promise<{ ok: number; failed: string[]; versions: Set<string> }> } {
@@ -93,7 +86,7 @@ describe('gunicorn upgraded in place under colony as PID 1', { skip }, () => {
   }
 
   // After an upgrade: one master, the status's pid, no restart, the same uptime, version 2 served.
-  async function upgradedTo2(c: Colony, url: string, masters: () => number[], before: StatusLine): Promise<void> {
+  async function upgradedTo2(c: Colony, url: string, masters: () => number[], before: ProcessStatus): Promise<void> {
     const only = await waitFor('exactly one master, the one colony names', () => {
       const m = masters();
       return m.length === 1 && nsPid(m[0]!) === webStatus(c).pid ? m[0] : undefined;

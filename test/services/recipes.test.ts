@@ -11,6 +11,7 @@ import { capture, Colony, FIXTURES, ROOT, runCli, scratch, type Rec } from '../h
 import { freePort, get, serving } from '../helpers/http.ts';
 import { alive, children, groups, nsPid } from '../helpers/proc.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { ProcessStatus } from '../../src/status/file.ts';
 
 const RECIPES = join(ROOT, 'config.example/recipes');
 const APP = join(FIXTURES, 'services/recipeapp');
@@ -54,13 +55,7 @@ const isProc = (name: string, msg: string | RegExp) => (r: Rec): boolean => r.pr
 const exitOf = (name: string) => (r: Rec): boolean => r.proc === name && r.stream === undefined && (typeof r.code === 'number' || typeof r.signal === 'string');
 const sigkill = (r: Rec): boolean => r.stream === undefined && /sending SIGKILL/.test(String(r.msg));
 
-interface StatusLine {
-  name: string;
-  pid: number | null;
-  restarts: number;
-  state: string;
-}
-const statusOf = (c: Colony, name: string): StatusLine => (JSON.parse(readFileSync(join(c.dirs.state, 'status.json'), 'utf8')) as { processes: StatusLine[] }).processes.find((p) => p.name === name)!;
+const statusOf = (c: Colony, name: string): ProcessStatus => c.processStatus(name)!;
 
 describe('the recipes, run as they ship, under colony as PID 1', { skip }, () => {
   const started: Colony[] = [];

@@ -19,6 +19,7 @@ const REDIS = '/usr/bin/redis-server';
 const SERVICES = join(FIXTURES, 'services');
 const WSGI_APP = join(ROOT, 'example/app'); // wsgi.py: "/" answers the worker's and the master's pid
 const DJANGO = join(SERVICES, 'djangosite');
+const TASKS = join(SERVICES, 'recipeapp'); // tasks.py: the celery app with the slow task (a marker file when it finishes)
 // /usr/bin/celery runs `python3` from PATH: Debian's, not a pyenv or venv one earlier in the tests' PATH.
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -130,8 +131,8 @@ describe('real services under colony as PID 1', { skip }, () => {
       kill_time: 20,
     };
     const worker = {
-      args: [CELERY, '-A', 'slowtasks', 'worker', '--pool', 'prefork', '--concurrency', '1', '--loglevel', 'INFO', '--without-gossip', '--without-mingle', '--without-heartbeat', '--hostname', `test-${port}@%h`],
-      cwd: SERVICES,
+      args: [CELERY, '-A', 'tasks', 'worker', '--pool', 'prefork', '--concurrency', '1', '--loglevel', 'INFO', '--without-gossip', '--without-mingle', '--without-heartbeat', '--hostname', `test-${port}@%h`],
+      cwd: TASKS,
       env: { PATH, CELERY_BROKER_URL: broker },
       after: ['redis'],
       kill_time: 20,
@@ -141,7 +142,7 @@ describe('real services under colony as PID 1', { skip }, () => {
     const c = await Colony.start({ files: { redis, worker } });
     started.push(c);
     const enqueue = async (marker: string): Promise<void> => {
-      const r = await run(PY, ['-c', 'import sys, slowtasks; slowtasks.slow.delay(sys.argv[1], 3.0)', marker], { cwd: SERVICES, env: { PATH, CELERY_BROKER_URL: broker } });
+      const r = await run(PY, ['-c', 'import sys, tasks; tasks.slow.delay(sys.argv[1], 3.0)', marker], { cwd: TASKS, env: { PATH, CELERY_BROKER_URL: broker } });
       assert.equal(r.code, 0, `enqueue: ${r.stderr}`);
     };
     return { c, broker, worker, enqueue };
