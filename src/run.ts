@@ -13,6 +13,7 @@ import { describeError } from './common/errors.ts';
 import { loadLibc } from './system/libc.ts';
 import { createLog, type RealLog } from './log/logger.ts';
 import { KeptLogs, LOGS_DIR, type KeptWriter } from './log/kept.ts';
+import { LineBatch } from './log/lines.ts';
 import { EVENTS_BYTES, EVENTS_NAME, EventWatch, type ProcessFacts } from './status/events.ts';
 import { MessagesDir } from './messages/watcher.ts';
 import type { RunOptions } from './cli/options.ts';
@@ -241,7 +242,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
     const now = clock.wallNow();
     const records = eventWatch.changes(p, processFacts(p), now);
     if (records.length === 0) return;
-    eventWriter?.block(now, 'stdout', records.map((r) => JSON.stringify(r)));
+    eventWriter?.block(now, 'stdout', LineBatch.of(records.map((r) => JSON.stringify(r))));
     if (!supervisor.shuttingDown) for (const r of records) hooks.handle(p.descriptor.hooks, r);
   });
   const acks = new Acks(o.state, log, { clock });
@@ -297,7 +298,7 @@ async function run(o: RunOptions, log: RealLog, version: string): Promise<number
 
   // Memory back to the kernel once things go quiet (system/memory-trim.ts): after start-up, after
   // processes change state, after output.
-  const trim = new MemoryTrim(v8Trim(clock, () => (process.getBuiltinModule('node:v8') as typeof import('node:v8')).getHeapStatistics())); // node:v8 loaded when first asked: ~1.7 ms of start-up
+  const trim = new MemoryTrim({ ...v8Trim(clock, () => (process.getBuiltinModule('node:v8') as typeof import('node:v8')).getHeapStatistics()), quiet: () => log.sink.releaseSpares() }); // node:v8 loaded when first asked: ~1.7 ms of start-up
   supervisor.changes.on(() => trim.poke());
   log.sink.onBusy = () => trim.poke();
   trim.poke();

@@ -44,21 +44,21 @@ export class RotatingFile {
     this.append(`${line}\n`);
   }
 
-  // Appends whole lines (`text` ends with a newline) in one write, never split across two files: a
+  // Appends whole lines (`data` ends with a newline) in one write, never split across two files: a
   // block longer than maxBytes gets a file of its own. Does nothing after close().
-  append(text: string): void {
+  append(data: string | Buffer): void {
     if (this.closed) return;
-    const bytes = Buffer.byteLength(text, 'utf8');
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
     try {
       if (this.fd === undefined) this.open();
       if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
-      // A string written as it is (encoded once, by writeSync); a short write (rare: a full disk)
+      // A string is written as it is (encoded once, by writeSync); a short write (rare: a full disk)
       // writes the rest from its bytes.
-      const n = writeSync(this.fd!, text);
+      const n = typeof data === 'string' ? writeSync(this.fd!, data) : writeSync(this.fd!, data);
       if (n < bytes) {
-        const data = Buffer.from(text, 'utf8');
+        const rest = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         let off = n;
-        while (off < data.length) off += writeSync(this.fd!, data, off, data.length - off);
+        while (off < rest.length) off += writeSync(this.fd!, rest, off, rest.length - off);
       }
       this.size += bytes;
       this.failing = false;

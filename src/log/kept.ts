@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RotatingFile } from './file-output.ts';
+import type { LineBatch } from './lines.ts';
 
 export const LOGS_DIR = 'logs';
 
@@ -23,6 +24,18 @@ export function keptFiles(dir: string, name: string): [string, string] {
 // One block: the lines a process printed on one stream at `time` (ms since the epoch).
 export function keptBlock(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): string {
   return `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${lines.length}\n${lines.join('\n')}\n`;
+}
+
+// The same block as bytes, from a batch: a clean batch's bytes are copied as they are.
+export function keptBlockBytes(time: number, stream: 'stdout' | 'stderr', batch: LineBatch): Buffer {
+  if (!batch.clean) return Buffer.from(keptBlock(time, stream, batch.strings));
+  const header = `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${batch.count}\n`;
+  const src = batch.bytes;
+  const out = Buffer.allocUnsafe(header.length + src.length + 1);
+  out.write(header, 0, 'latin1');
+  src.copy(out, header.length);
+  out[out.length - 1] = 10;
+  return out;
 }
 
 export interface KeptLine {
@@ -63,7 +76,7 @@ const FLUSH_BYTES = 64 * 1024;
 
 export interface KeptWriter {
   // One block (keptBlock), written by the end of this event-loop turn.
-  block(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): void;
+  block(time: number, stream: 'stdout' | 'stderr', batch: LineBatch): void;
   // Writes what is queued and closes the file; later appends are ignored.
   close(): void;
 }
@@ -77,8 +90,8 @@ export interface Keeper {
 
 // One process's queue in front of its file.
 class QueuedFile implements KeptWriter {
-  private pending: string[] = []; // blocks (keptBlock)
-  private size = 0; // characters queued (about the bytes)
+  private pending: Buffer[] = []; // blocks (keptBlockBytes)
+  private size = 0; // bytes queued
   private closed = false;
   private readonly file: RotatingFile;
   private readonly flushAt: number;
@@ -90,22 +103,22 @@ class QueuedFile implements KeptWriter {
     this.later = later;
   }
 
-  block(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): void {
-    if (this.closed || lines.length === 0) return;
+  block(time: number, stream: 'stdout' | 'stderr', batch: LineBatch): void {
+    if (this.closed) return;
     const first = this.pending.length === 0;
-    const text = keptBlock(time, stream, lines);
-    this.pending.push(text);
-    this.size += text.length;
+    const block = keptBlockBytes(time, stream, batch);
+    this.pending.push(block);
+    this.size += block.length;
     if (this.size >= this.flushAt) this.flush();
     else if (first) this.later(this);
   }
 
   flush(): void {
     if (this.pending.length === 0) return;
-    const text = this.pending.join('');
+    const blocks = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.size);
     this.pending = [];
     this.size = 0;
-    this.file.append(text);
+    this.file.append(blocks);
   }
 
   close(): void {

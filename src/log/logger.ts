@@ -4,7 +4,9 @@
 // for the children's lines (the hot path: one string per chunk read, same record shape as pino's) —
 // and 'text' prints 'name | line' for humans.
 import pino from 'pino';
-import { jsonRecords, recordTail } from './records.ts';
+import type { LineBatch } from './lines.ts';
+import { jsonRecordsInto, recordTail, textRecordsInto } from './records.ts';
+import type { ByteOut } from './sink.ts';
 import { Sink } from './sink.ts';
 
 export type LogFormat = 'json' | 'text';
@@ -18,12 +20,12 @@ export interface Log {
   error(msg: string, fields?: Fields): void;
   fatal(msg: string, fields?: Fields): void;
   // Lines a child printed (one chunk's worth), tagged with the process name and the stream they came from.
-  output(proc: string, stream: 'stdout' | 'stderr', lines: readonly string[]): void;
+  output(proc: string, stream: 'stdout' | 'stderr', batch: LineBatch): void;
   // A logger whose records all carry these fields (e.g. the process name).
   child(fields: Fields): Log;
 }
 
-interface Writer {
+interface Writer extends ByteOut {
   write(text: string): void;
 }
 
@@ -67,14 +69,14 @@ function pinoLog(p: pino.Logger, sink: Writer): Log {
     error: at('error'),
     fatal: at('fatal'),
     // A process's lines print whatever level colony's own records are at (records.ts).
-    output(proc, stream, lines) {
+    output(proc, stream, batch) {
       const key = `${proc}\0${stream}`;
       let tail = prefixes.get(key);
       if (tail === undefined) {
         tail = recordTail(proc, stream);
         prefixes.set(key, tail);
       }
-      sink.write(jsonRecords(tail, lines));
+      jsonRecordsInto(sink, tail, batch, Date.now());
     },
     child: (fields) => pinoLog(p.child(fields), sink),
   };
@@ -104,12 +106,8 @@ function textLog(sink: Writer, level: Level, bound: Fields): Log {
     warn: record('warn'),
     error: record('error'),
     fatal: record('fatal'),
-    output(proc, stream, lines) {
-      void stream;
-      const prefix = `${proc} | `;
-      let out = '';
-      for (const line of lines) out += `${prefix}${line}\n`;
-      sink.write(out);
+    output(proc, _stream, batch) {
+      textRecordsInto(sink, `${proc} | `, batch);
     },
     child: (fields) => textLog(sink, level, { ...bound, ...fields }),
   };
@@ -130,8 +128,8 @@ export function memoryLog(records: Array<Fields & { level: Level; msg: string }>
       warn: at('warn'),
       error: at('error'),
       fatal: at('fatal'),
-      output: (proc, stream, lines) => {
-        for (const line of lines) records.push({ ...bound, level: 'info', proc, stream, msg: line });
+      output: (proc, stream, batch) => {
+        for (const line of batch.strings) records.push({ ...bound, level: 'info', proc, stream, msg: line });
       },
       child: (fields) => make({ ...bound, ...fields }),
     };

@@ -3,6 +3,7 @@
 // sd_notify's watchdog. They live while the process runs and are dropped when it goes down.
 import type { Clock, Timer } from '../common/clock.ts';
 import type { Descriptor, ProbeDef } from '../descriptor/parse.ts';
+import type { LineBatch } from '../log/lines.ts';
 import type { Log } from '../log/logger.ts';
 import { HealthChecker, type HealthCheckPlan, type HealthStatus } from '../probes/checker.ts';
 import { beatcheckProbe, httpcheckProbe } from '../probes/ncolony.ts';
@@ -186,9 +187,9 @@ export class ProcessChecks {
   }
 
   // Lines the process printed: ready when one matches its log pattern.
-  lines(batch: string[]): void {
+  lines(batch: LineBatch): void {
     const pattern = this.readyPattern;
-    if (pattern && batch.some((line) => pattern.test(line))) this.becameReady(`log /${pattern.source}/`);
+    if (pattern && batch.strings.some((line) => pattern.test(line))) this.becameReady(`log /${pattern.source}/`);
   }
 
   private get clock(): Clock {

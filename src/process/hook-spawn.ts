@@ -15,11 +15,11 @@ export function startHook(argv: string[], env: Record<string, string>, label: st
     const pipe = child[stream];
     pipe.on('data', (chunk: Buffer) => {
       const batch = lines.push(chunk);
-      if (batch.length > 0) log.output(label, stream, batch);
+      if (batch) log.output(label, stream, batch);
     });
     pipe.on('end', () => {
       const rest = lines.end();
-      if (rest !== undefined) log.output(label, stream, [rest]);
+      if (rest) log.output(label, stream, rest);
     });
     pipe.on('error', () => undefined);
   }

@@ -4,7 +4,7 @@
 import { describeError } from '../common/errors.ts';
 import type { Descriptor } from '../descriptor/parse.ts';
 import { RotatingFile } from '../log/file-output.ts';
-import { LineSplitter } from '../log/lines.ts';
+import { LineSplitter, type LineBatch } from '../log/lines.ts';
 import type { KeptWriter } from '../log/kept.ts';
 import type { Log } from '../log/logger.ts';
 import type { Output } from './spawner.ts';
@@ -20,7 +20,7 @@ export class OutputRelay {
   private kept: KeptWriter | undefined;
   private open = 0;
   // Called with each batch of lines (readiness by log pattern), and when a pipe closes.
-  onLines: ((lines: string[]) => void) | undefined;
+  onLines: ((batch: LineBatch) => void) | undefined;
   onClosed: (() => void) | undefined;
 
   constructor(name: string, world: Pick<ProcessWorld, 'log' | 'sink' | 'keeper' | 'counts'>, log: Log) {
@@ -60,25 +60,23 @@ export class OutputRelay {
     const pipe = output.stream;
     const lines = new LineSplitter();
     if (this.world.keeper) this.kept ??= this.world.keeper.open(this.name);
-    const emit = (batch: string[]): void => {
-      if (batch.length === 0) return;
-      this.kept?.block(Date.now(), stream, batch);
-      this.lines[stream] += batch.length;
+    const emit = (batch: LineBatch | undefined): void => {
+      if (batch === undefined) return;
       let lost = false;
-      if (this.file) for (const line of batch) this.file.write(stream === 'stderr' ? `[stderr] ${line}` : line);
+      if (this.file) for (const line of batch.strings) this.file.write(stream === 'stderr' ? `[stderr] ${line}` : line);
       else {
         this.world.log.output(this.name, stream, batch);
         lost = this.world.sink?.isBroken === true;
       }
+      this.kept?.block(Date.now(), stream, batch); // after the log's records: they counted the lines
+      const n = batch.count;
+      this.lines[stream] += n;
       const counts = this.world.counts;
-      if (counts) counts[lost ? 'dropped' : 'relayed'] += batch.length;
+      if (counts) counts[lost ? 'dropped' : 'relayed'] += n;
       this.onLines?.(batch);
     };
     output.onChunk((chunk) => emit(lines.push(chunk)));
-    const flush = (): void => {
-      const rest = lines.end();
-      if (rest !== undefined) emit([rest]);
-    };
+    const flush = (): void => emit(lines.end());
     // While colony's own stdout is backed up, the pipe is paused: the child blocks on it.
     this.world.sink?.throttle(pipe);
     this.open++;

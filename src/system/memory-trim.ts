@@ -17,6 +17,8 @@ export interface TrimWorld {
   slack(): number;
   // A full collection that returns free pages to the kernel.
   collect(): void;
+  // Told first, every time things went quiet: buffers kept for reuse can go (the log sink's).
+  quiet?(): void;
 }
 
 export class MemoryTrim {
@@ -55,6 +57,7 @@ export class MemoryTrim {
       this.arm();
       return;
     }
+    this.world.quiet?.();
     if (this.world.slack() < SLACK_BYTES) return;
     this.world.collect();
   }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { logs, selectProcesses, type LogsIo } from '../../../src/ctl/logs.ts';
 import { keptBlock, keptFiles, KeptLogs, parseKept } from '../../../src/log/kept.ts';
+import { LineBatch } from '../../../src/log/lines.ts';
 import { jsonRecords, recordTail } from '../../../src/log/records.ts';
 import type { ProcessStatus, Status } from '../../../src/status/file.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -42,8 +43,8 @@ describe('ctl logs', () => {
   test('the last N lines of one process as written (a JSON line verbatim, stderr in order), or the records with --json', async () => {
     const keeper = colony([proc('web')]);
     const f = keeper.open('web');
-    f.block(1000, 'stdout', ['one', 'two', '{"a":  1, "b": [2]}']);
-    f.block(1000, 'stderr', ['err "quoted" \\ \u0001']);
+    f.block(1000, 'stdout', LineBatch.of(['one', 'two', '{"a":  1, "b": [2]}']));
+    f.block(1000, 'stderr', LineBatch.of(['err "quoted" \\ \u0001']));
     f.close();
     assert.equal((await run(['web'], { lines: 3 })).out, 'two\n{"a":  1, "b": [2]}\nerr "quoted" \\ \u0001\n');
     assert.equal((await run(['web'], { lines: 0 })).out, '');
@@ -56,10 +57,10 @@ describe('ctl logs', () => {
     const w1 = keeper.open('web:1');
     const w2 = keeper.open('web:2');
     const wk = keeper.open('worker');
-    w1.block(1000, 'stdout', ['a']);
-    wk.block(1001, 'stdout', ['b']);
-    w2.block(1002, 'stdout', ['c']);
-    w1.block(1003, 'stdout', ['d', 'e']);
+    w1.block(1000, 'stdout', LineBatch.of(['a']));
+    wk.block(1001, 'stdout', LineBatch.of(['b']));
+    w2.block(1002, 'stdout', LineBatch.of(['c']));
+    w1.block(1003, 'stdout', LineBatch.of(['d', 'e']));
     keeper.flush();
     assert.equal((await run([])).out, 'web:1 | a\nworker | b\nweb:2 | c\nweb:1 | d\nweb:1 | e\n');
     assert.equal((await run(['web'], { lines: 2 })).out, 'web:1 | d\nweb:1 | e\n');
@@ -91,7 +92,7 @@ describe('ctl logs', () => {
     // ~70 bytes a line: 30 lines are past 2 KiB, so each write(30) rotates the file.
     const write = (count: number): void => {
       const lines = Array.from({ length: count }, () => `line ${++n} ${'x'.repeat(60)}`);
-      f.block(Date.now(), 'stdout', lines);
+      f.block(Date.now(), 'stdout', LineBatch.of(lines));
     };
     write(5);
     keeper.flush();
@@ -129,7 +130,7 @@ describe('ctl logs', () => {
     const keeper = colony([proc('web')]);
     const f = keeper.open('web');
     const lines = ['plain', '{"a":  1}', 'tab\there "q" \\ \u0000'];
-    f.block(1234, 'stderr', lines);
+    f.block(1234, 'stderr', LineBatch.of(lines));
     keeper.flush();
     assert.equal((await run(['web'], { json: true })).out, jsonRecords(recordTail('web', 'stderr'), lines, 1234));
   });

@@ -64,6 +64,65 @@ describe('Sink', () => {
     p.close();
   });
 
+  test('records built in its buffers (reserve/commit) come out whole and in order while its buffers are used again', async () => {
+    const p = pipe();
+    const sink = new Sink(p.w);
+    // Rounds of records of 10 B to 600 KiB (longer than a buffer: one of its own), some with text between.
+    let seq = 0;
+    const rounds = Array.from({ length: 600 }, (_, round) => ({
+      records: Array.from({ length: 1 + (round % 7) }, () => Buffer.from(`${seq++} ${'abcdefghij'.repeat(round === 100 ? 61440 : [1, 3, 50, 1000, 3000][seq % 5]!)}\n`)),
+      text: round % 3 === 0 ? `text ${round}\n` : undefined,
+    }));
+    const all = Buffer.concat(rounds.flatMap((r) => [...r.records, ...(r.text ? [Buffer.from(r.text)] : [])]));
+    const read = p.read(all.length); // a reader from the start: writes complete, and buffers come back for reuse
+    const slabs = new Set<ArrayBufferLike>(); // the buffers records were built in (but those of their own)
+    const reserve = (n: number): Buffer => {
+      const b = sink.reserve(n);
+      if (n <= 256 * 1024) slabs.add(b.buffer);
+      return b;
+    };
+    for (const [i, round] of rounds.entries()) {
+      let buf = reserve(1);
+      let pos = 0;
+      for (const r of round.records) {
+        if (pos + r.length > buf.length) {
+          sink.commit(buf, pos);
+          buf = reserve(r.length);
+          pos = 0;
+        }
+        pos += r.copy(buf, pos);
+      }
+      sink.commit(buf, pos);
+      if (round.text) sink.write(round.text);
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not all written within 60 s: ${sink.backlog} bytes left`)), 60000).unref());
+    const got = Buffer.from(await Promise.race([read, late]), 'utf8');
+    await sink.flush();
+    assert.equal(got.length, all.length);
+    assert.ok(got.equals(all), 'the bytes read are the records committed, in order');
+    assert.ok(slabs.size <= 12, `${(all.length / 1048576).toFixed(1)} MiB built in ${slabs.size} buffers of 256 KiB, used again`);
+    p.close();
+  });
+
+  test('releaseSpares() lets the spare buffers go: the next records are built in a new one', async () => {
+    const p = pipe();
+    const sink = new Sink(p.w);
+    const first = sink.reserve(10);
+    first.write('0123456789');
+    sink.commit(first, 10);
+    const read = p.read(20);
+    await sink.flush();
+    assert.equal(sink.reserve(10).buffer, first.buffer, 'written: its buffer is used again');
+    sink.releaseSpares();
+    const next = sink.reserve(10);
+    assert.notEqual(next.buffer, first.buffer);
+    next.write('abcdefghij');
+    sink.commit(next, 10);
+    assert.equal(await read, '0123456789abcdefghij');
+    p.close();
+  });
+
   test('above the high-water mark the sources are paused, and resumed once the reader caught up', async () => {
     const p = pipe();
     const sink = new Sink(p.w, { highWaterMark: 256 * 1024 });

@@ -79,3 +79,18 @@ test('exposedGc: a working collector without --expose-gc at start-up (this test 
   assert.equal(typeof gc, 'function');
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 });
+
+test('quiet() is told each time things went quiet, also when the heap has too little unused memory to collect', () => {
+  const { clock, w } = setup(0);
+  const quiet: number[] = [];
+  const trim = new MemoryTrim({ ...w, quiet: () => void quiet.push(clock.now()) });
+  trim.poke();
+  clock.advance(QUIET_MS);
+  assert.deepEqual(quiet, [QUIET_MS]);
+  assert.deepEqual(w.collected, []);
+  trim.poke();
+  clock.advance(QUIET_MS - 1);
+  assert.equal(quiet.length, 1, 'not while busy');
+  clock.advance(1);
+  assert.equal(quiet.length, 2);
+});
