@@ -402,10 +402,28 @@ export function startColony(dir: string, descriptors: Record<string, Descriptor>
   return { colony, ...dirs };
 }
 
+// The floor for restart, add and scale (floors/supervise.cjs): a bare Node script that spawns the same
+// descriptors and sees the same renamed-in files, with no supervisor logic; PID 1 of its own namespace.
+export const FLOOR_SUPERVISE = join(import.meta.dirname, 'floors', 'supervise.cjs');
+export function startFloor(dir: string, descriptors: Record<string, Descriptor>): ColonyDirs & { floor: Pid1 } {
+  const dirs = colonyDirs(dir, descriptors);
+  const floor = new Pid1('floor', floorArgv(dirs), 'ignore');
+  return { floor, ...dirs };
+}
+export function floorArgv(d: ColonyDirs): string[] {
+  return [process.execPath, FLOOR_SUPERVISE, d.config, d.messages];
+}
+
 // Whether colony met a goal in a row's values: every colony variant measured (the bundle, the single executable).
 export function colonyMeets(values: Record<string, number | undefined>, ok: (v: number) => boolean): boolean | undefined {
   const measured = [values.colony, values['colony-sea']].filter((v) => v !== undefined);
   return measured.length > 0 ? measured.every(ok) : undefined;
+}
+
+// Whether colony's figure (each variant measured) is within `factor` times the floor's in a row's values.
+export function floorMet(values: Record<string, number | undefined>, factor = 1.5): boolean | undefined {
+  const floor = values.floor;
+  return floor === undefined ? undefined : colonyMeets(values, (v) => v <= factor * floor);
 }
 
 // Times one request: from just before `request()` (a message file written, a ctl spawned, a command sent to an

@@ -15,7 +15,7 @@ import type { Ctx, Outcome, Row, Workload } from './workload.ts';
 // The workloads, in the order they run (numbered as in bench/README.md): each is bench/workloads/KEY.ts exporting `run`.
 const WORKLOADS = ['reap', 'restart', 'add', 'signal', 'stop', 'startup', 'idle', 'memory', 'relay', 'scale', 'logs', 'ready'];
 const SIZES = 'sizes'; // the artifact sizes, selectable with --only too
-const PEER_ORDER = ['tini', 'dumb-init', 'supervisord', 'node', 'pipe']; // the table's peer columns (others follow)
+const PEER_ORDER = ['tini', 'dumb-init', 'supervisord', 'node', 'pipe', 'floor']; // the table's peer columns (others follow)
 const RESULTS = join(import.meta.dirname, 'results');
 
 interface Options {

@@ -4,7 +4,7 @@
 // with all of them running. colony: one descriptor each, a RESTART-ALL message file; supervisord: one
 // program each, `supervisorctl restart all`.
 import { join } from 'node:path';
-import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, Fifo, killEach, now, Pid1, rssSplit, sleep, writeAtomically, type Feed, type RssSplit } from '../lib.ts';
+import { announce, BUNDLE_CMD, colonyArgv, colonyDirs, Fifo, floorArgv, floorMet, killEach, now, Pid1, rssSplit, sleep, writeAtomically, type Feed, type RssSplit } from '../lib.ts';
 import { startSupervisord } from '../supervisord.ts';
 import type { Ctx, Row, Workload } from '../workload.ts';
 
@@ -83,6 +83,18 @@ export const run: Workload = async (ctx) => {
       stop: () => pid1.stop(60000),
     };
   });
+  ctx.note(`scale: ${n} processes under the floor (floors/supervise.cjs)`);
+  results.floor = await scale(ctx, 'floor', n, async (fifo, names) => {
+    const dirs = colonyDirs(join(ctx.dir, 'floor'), Object.fromEntries(names.map((name) => [name, announce(fifo, name)])));
+    const t0 = now();
+    const pid1 = new Pid1('floor', floorArgv(dirs), 'ignore');
+    return {
+      pid1,
+      t0,
+      restartAll: async () => void writeAtomically(dirs.messages, 'restart-all', JSON.stringify({ type: 'RESTART-ALL' })),
+      stop: async () => pid1.kill(),
+    };
+  });
   if (ctx.peers.supervisord) {
     ctx.note(`scale: ${n} programs under supervisord`);
     results.supervisord = await scale(ctx, 'supervisord', n, async (fifo, names) => {
@@ -92,11 +104,14 @@ export const run: Workload = async (ctx) => {
       return { pid1: sup.pid1, t0, restartAll: async () => (await sup.ctl('restart', 'all'), now()), stop: async () => sup.pid1.kill() };
     });
   }
-  const values = (f: (r: ScaleResult) => number): Record<string, number> => Object.fromEntries(Object.entries(results).map(([k, r]) => [k, f(r)]));
+  const values = (f: (r: ScaleResult) => number, keys = ['colony', 'supervisord']): Record<string, number> => Object.fromEntries(Object.entries(results).filter(([k]) => keys.includes(k)).map(([k, r]) => [k, f(r)]));
+  const floorOnly = (f: (r: ScaleResult) => number): Record<string, number> => values(f, ['colony', 'floor']);
   const rows: Row[] = [
     { workload: '10. scale', metric: `start → all ${n} running`, unit: 'ms', values: values((r) => r.startMs), base: 'supervisord', goal: '≤ 3 s', met: results.colony!.startMs <= GOAL_MS },
+    { workload: '10. scale', metric: `  start → all ${n} running / floor`, unit: 'ms', values: floorOnly((r) => r.startMs), base: 'floor', goal: '≤ 1.5× floor', met: floorMet(floorOnly((r) => r.startMs)) },
     { workload: '10. scale', metric: `restart all → ${n} new pids (message file / supervisorctl)`, unit: 'ms', values: values((r) => r.restartMs), base: 'supervisord' },
-    { workload: '10. scale', metric: `VmRSS with ${n} running`, unit: 'MiB', values: values((r) => r.rss.vmRssKiB / 1024), base: 'supervisord' },
+    { workload: '10. scale', metric: `  restart all → ${n} new pids / floor`, unit: 'ms', values: floorOnly((r) => r.restartMs), base: 'floor', goal: '≤ 1.5× floor', met: floorMet(floorOnly((r) => r.restartMs)) },
+    { workload: '10. scale', metric: `VmRSS with ${n} running`, unit: 'MiB', values: values((r) => r.rss.vmRssKiB / 1024, ['colony', 'supervisord', 'floor']), base: 'supervisord' },
   ];
   const notes = [`10. scale: "running" = the process wrote "NAME PID" into a FIFO the bench reads (fixtures/announce.sh); supervisord's start includes writing its ${n} program files.`];
   return { rows, notes, details: { processes: n, detection: 'each process writes "NAME PID" into a FIFO the bench reads (fixtures/announce.sh)', settleMs: SETTLE_MS, results } };
