@@ -1,5 +1,5 @@
 // The config directory: one descriptor file per process (NColony's layout). Turns what is in it
-// into desired state for the supervisor, through inotify (chokidar) plus a rare full rescan.
+// into desired state for the supervisor, through inotify (common/watch-dir.ts) plus a rare full rescan.
 // A bad file is reported once (per distinct content) and never disturbs the other names nor a
 // running process: the last good definition of a name stays in force until the file is fixed or removed.
 // A file that does not parse and was modified less than SETTLE_MS ago (common/input.ts) may be
@@ -20,7 +20,7 @@ import { watchDir, type DirWatch, type DirWatchOptions, type DirWorld } from '..
 export type Apply = (name: string, descriptor: Descriptor | null) => void;
 
 // After a file event, its name is looked at once more when its events have been quiet this long:
-// in a fast burst (add, change, remove) chokidar can lose the last event — its stat for an earlier
+// in a fast burst (add, change, remove) an event can be taken for another — the lstat for an earlier
 // one races the unlink — and the process would otherwise run on until the backup rescan.
 export const RECHECK_MS = 100;
 

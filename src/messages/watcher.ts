@@ -1,4 +1,4 @@
-// The messages directory: each message file is handled once, on arrival (inotify via chokidar) or
+// The messages directory: each message file is handled once, on arrival (inotify, common/watch-dir.ts) or
 // at start-up / rescan, then deleted. A message that cannot be carried out is logged with its file
 // name and reason and renamed aside to '.rejected.<name>' (a dotfile: never read again).
 import { join } from 'node:path';
