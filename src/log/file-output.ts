@@ -54,7 +54,7 @@ export class RotatingFile {
       if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
       // A string is written as it is (encoded once, by writeSync); a short write (rare: a full disk)
       // writes the rest from its bytes.
-      const n = typeof data === 'string' ? writeSync(this.fd!, data) : writeSync(this.fd!, data);
+      const n = typeof data === 'string' ? writeSync(this.fd!, data) : writeSync(this.fd!, data); // one overload each
       if (n < bytes) {
         const rest = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         let off = n;

@@ -23,13 +23,17 @@ export function keptFiles(dir: string, name: string): [string, string] {
 
 // One block: the lines a process printed on one stream at `time` (ms since the epoch).
 export function keptBlock(time: number, stream: 'stdout' | 'stderr', lines: readonly string[]): string {
-  return `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${lines.length}\n${lines.join('\n')}\n`;
+  return `${keptHeader(time, stream, lines.length)}${lines.join('\n')}\n`;
+}
+
+function keptHeader(time: number, stream: 'stdout' | 'stderr', count: number): string {
+  return `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${count}\n`;
 }
 
 // The same block as bytes, from a batch: a clean batch's bytes are copied as they are.
 export function keptBlockBytes(time: number, stream: 'stdout' | 'stderr', batch: LineBatch): Buffer {
   if (!batch.clean) return Buffer.from(keptBlock(time, stream, batch.strings));
-  const header = `#${time} ${stream === 'stdout' ? 'o' : 'e'} ${batch.count}\n`;
+  const header = keptHeader(time, stream, batch.count);
   const src = batch.bytes;
   const out = Buffer.allocUnsafe(header.length + src.length + 1);
   out.write(header, 0, 'latin1');

@@ -6,8 +6,7 @@
 import pino from 'pino';
 import type { LineBatch } from './lines.ts';
 import { jsonRecordsInto, recordTail, textRecordsInto } from './records.ts';
-import type { ByteOut } from './sink.ts';
-import { Sink } from './sink.ts';
+import { Sink, type ByteOut } from './sink.ts';
 
 export type LogFormat = 'json' | 'text';
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';

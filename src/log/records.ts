@@ -49,8 +49,6 @@ for (let b = 0; b < 32; b++) ESCAPED[b] = 1;
 ESCAPED[34] = 1;
 ESCAPED[92] = 1;
 
-const MSG = Buffer.from('"msg":"');
-const JSON_KEY = Buffer.from('"json":');
 
 // Writes records into a ByteOut, a record at a time: room() is asked for at a record's start only, so
 // that what is committed is always whole records.
@@ -76,6 +74,12 @@ class Cursor {
     this.pos += src.copy(this.buf, this.pos, start, end);
   }
 
+  // A whole record as text, at a record's start.
+  text(s: string): void {
+    this.room(Buffer.byteLength(s));
+    this.pos += this.buf.write(s, this.pos);
+  }
+
   done(): void {
     this.out.commit(this.buf, this.pos);
   }
@@ -89,52 +93,32 @@ export function jsonRecordsInto(out: ByteOut, tail: string, batch: LineBatch, ti
   const src = batch.bytes;
   const wasm = via === 'wasm' ? builder() : undefined;
   if (wasm && viaWasm(wasm, out, Buffer.from(`${headText}"msg":"`), JSON_TAIL, true, batch, (a, b) => writeText(out, jsonRecord(headText, src.toString('utf8', a, b))))) return;
-  const head = Buffer.from(headText);
+  // The same without WebAssembly: each line copied between quotes while no byte needs escaping; a line
+  // with one, or shaped like a JSON object, through the string path.
+  const head = Buffer.from(`${headText}"msg":"`);
   const end = src.length;
-  const fixed = head.length + MSG.length + 3;
-  const c = new Cursor(out, fixed + Math.min(end, 4096));
+  const c = new Cursor(out, head.length + 3 + Math.min(end, 4096));
   let start = 0;
   let lines = 0;
   for (;;) {
     let nl = src.indexOf(10, start);
     if (nl === -1) nl = end;
     lines++;
-    c.room(fixed + (nl - start));
-    const at = c.pos;
-    c.bytes(head);
-    if (src[start] === 123 /* { */ && nl - start >= 2 && src[nl - 1] === 125 /* } */ && jsonObject(src.toString('utf8', start, nl))) {
-      c.bytes(JSON_KEY);
-      c.bytes(src, start, nl);
-      c.buf[c.pos++] = 125;
-      c.buf[c.pos++] = 10;
-    } else {
-      // The line as it is between quotes, unless a byte needs escaping: then as JSON.stringify writes it.
-      c.bytes(MSG);
-      const buf = c.buf;
-      let pos = c.pos;
-      let plain = true;
-      for (let i = start; i < nl; i++) {
-        const b = src[i]!;
-        if (ESCAPED[b] === 1) {
-          plain = false;
-          break;
-        }
-        buf[pos++] = b;
-      }
-      if (plain) {
-        buf[pos++] = 34;
-        buf[pos++] = 125;
-        buf[pos++] = 10;
-        c.pos = pos;
-      } else {
-        c.pos = at;
-        const rest = `"msg":${JSON.stringify(src.toString('utf8', start, nl))}}\n`;
-        const n = Buffer.byteLength(rest);
-        c.room(head.length + n);
-        c.bytes(head);
-        c.pos += c.buf.write(rest, c.pos);
-      }
+    c.room(head.length + (nl - start) + 3);
+    const buf = c.buf;
+    let pos = c.pos + head.copy(buf, c.pos);
+    let plain = !(src[start] === 123 /* { */ && nl - start >= 2 && src[nl - 1] === 125 /* } */);
+    for (let i = start; plain && i < nl; i++) {
+      const b = src[i]!;
+      if (ESCAPED[b] === 1) plain = false;
+      else buf[pos++] = b;
     }
+    if (plain) {
+      buf[pos++] = 34;
+      buf[pos++] = 125;
+      buf[pos++] = 10;
+      c.pos = pos;
+    } else c.text(jsonRecord(headText, src.toString('utf8', start, nl)));
     if (nl === end) break;
     start = nl + 1;
   }
